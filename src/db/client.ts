@@ -1,0 +1,26 @@
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+
+export type Database = PostgresJsDatabase;
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+/** Anything that runs queries: the pool or an open transaction. */
+export type Executor = Database | Transaction;
+
+export type Connection = {
+  readonly sql: postgres.Sql;
+  readonly db: Database;
+  close(): Promise<void>;
+};
+
+export const connect = (url: string, options: { max?: number; applicationName?: string } = {}): Connection => {
+  const client = postgres(url, {
+    max: options.max ?? 20,
+    onnotice: () => undefined,
+    connection: { application_name: options.applicationName ?? 'cairn' },
+  });
+  return {
+    sql: client,
+    db: drizzle({ client }),
+    close: () => client.end({ timeout: 5 }),
+  };
+};

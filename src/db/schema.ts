@@ -1,0 +1,4 @@
+/** The Drizzle schema index: every table, for drizzle-kit and the migrator. */
+export * from '../eventstore/tables.js';
+export * from '../modules/transactions/projection.js';
+export * from './projection-schema.js';

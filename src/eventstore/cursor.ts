@@ -1,0 +1,34 @@
+import { ValidationError } from './errors.js';
+import type { LogPosition } from './types.js';
+
+const version = 'c1';
+const body = /^c1:(\d{1,20}):(\d{1,19})$/;
+
+/** An opaque, URL-safe cursor for a position in the global log; stable across restarts and instances. */
+export const encodeCursor = (at: LogPosition): string =>
+  Buffer.from(`${version}:${at.transactionId}:${at.position}`, 'utf8').toString('base64url');
+
+export class InvalidCursorError extends ValidationError {
+  constructor(cursor: string) {
+    super(`"${cursor.slice(0, 80)}" is not a cursor of this event log`, 'after');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+export const decodeCursor = (cursor: string): LogPosition => {
+  const match = body.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match || encodeCursor({ transactionId: BigInt(match[1]!), position: BigInt(match[2]!) }) !== cursor) {
+    throw new InvalidCursorError(cursor);
+  }
+  return { transactionId: BigInt(match[1]!), position: BigInt(match[2]!) };
+};
+
+export const compareLogPositions = (a: LogPosition, b: LogPosition): number =>
+  a.transactionId === b.transactionId
+    ? Number(a.position - b.position)
+    : a.transactionId < b.transactionId
+      ? -1
+      : 1;
+
+/** Before every event: reading after it starts at the beginning of the log. */
+export const logStart: LogPosition = { transactionId: 0n, position: 0n };

@@ -1,0 +1,100 @@
+import { compareLogPositions } from './cursor.js';
+import type { Relay } from './relay.js';
+import type { EventReader, LogFilter } from './store.js';
+import type { LogPosition, RecordedEvent } from './types.js';
+
+export type LogSubscriptionOptions = LogFilter & {
+  /** Strictly after this position; from the relay's current position ("now") when absent. */
+  readonly after?: LogPosition;
+  /** Live events held for a slow reader before it falls back to reading the table. */
+  readonly bufferLimit?: number;
+  readonly pageSize?: number;
+};
+
+export const matches = (filter: LogFilter) => (event: RecordedEvent): boolean =>
+  (filter.aggregateId === undefined || event.aggregateId === filter.aggregateId) &&
+  (filter.aggregateType === undefined || event.aggregateType === filter.aggregateType) &&
+  (filter.types === undefined || filter.types.includes(event.type));
+
+/**
+ * Every event after a cursor, then live, in commit-safe order with no gap and no duplicate.
+ *
+ * It listens to the relay first, then reads the table up to the relay's position at that
+ * moment, then takes live batches (which all lie beyond it). A reader that falls more than
+ * `bufferLimit` events behind drops its buffer and goes back to the table from its own cursor,
+ * so a slow client costs the others nothing and memory stays bounded.
+ */
+export async function* subscribeToLog(
+  relay: Relay,
+  reader: EventReader,
+  options: LogSubscriptionOptions = {},
+): AsyncGenerator<RecordedEvent> {
+  const filter: LogFilter = {
+    ...(options.aggregateId !== undefined && { aggregateId: options.aggregateId }),
+    ...(options.aggregateType !== undefined && { aggregateType: options.aggregateType }),
+    ...(options.types !== undefined && { types: options.types }),
+  };
+  const wanted = matches(filter);
+  const bufferLimit = options.bufferLimit ?? 10_000;
+  const pageSize = options.pageSize ?? 500;
+  let cursor = options.after ?? relay.cursor;
+  let buffer: RecordedEvent[] = [];
+  let overflowed = false;
+  let closed = relay.closed;
+  let wake: (() => void) | null = null;
+  const signal = () => {
+    wake?.();
+    wake = null;
+  };
+
+  const unsubscribe = relay.subscribe(
+    (batch) => {
+      if (overflowed) return;
+      const mine = batch.filter(wanted);
+      if (mine.length === 0) return;
+      if (buffer.length + mine.length > bufferLimit) {
+        overflowed = true;
+        buffer = [];
+      } else {
+        buffer.push(...mine);
+      }
+      signal();
+    },
+    () => {
+      closed = true;
+      signal();
+    },
+  );
+  try {
+    while (!closed) {
+      // Catch up from the table to where the relay stood when we (re)started listening.
+      overflowed = false;
+      buffer = [];
+      const until = relay.cursor;
+      while (compareLogPositions(cursor, until) < 0) {
+        const page = await reader.readLog({ ...filter, after: cursor, until, limit: pageSize });
+        for (const event of page) {
+          yield event;
+          cursor = event.logPosition;
+        }
+        if (page.length < pageSize) cursor = until;
+      }
+      // Live: everything the relay hands over now lies beyond `until`.
+      while (!closed && !overflowed) {
+        if (buffer.length === 0) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        const batch = buffer;
+        buffer = [];
+        for (const event of batch) {
+          if (compareLogPositions(event.logPosition, cursor) <= 0) continue;
+          yield event;
+          cursor = event.logPosition;
+        }
+      }
+    }
+  } finally {
+    unsubscribe();
+  }
+}

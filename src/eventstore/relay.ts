@@ -1,0 +1,220 @@
+import { sql } from 'drizzle-orm';
+import createSubscriberModule from 'pg-listen';
+import type { Database } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import { compareLogPositions as compare, logStart } from './cursor.js';
+import { eventsChannel } from './notifier.js';
+import type { EventMetadata, LogPosition, RecordedEvent } from './types.js';
+
+// pg-listen's default export is mistyped under NodeNext.
+const createSubscriber = createSubscriberModule.default;
+
+export type RelayListener = (batch: readonly RecordedEvent[]) => void;
+
+export type RelayOptions = {
+  readonly db: Database;
+  /** A connection string for the dedicated LISTEN connection. */
+  readonly listenUrl: string;
+  readonly pollMs: number;
+  readonly logger: Logger;
+  readonly batchSize?: number;
+};
+
+type OutboxRow = {
+  transaction_id: string;
+  position: string;
+  id: string;
+  aggregate_id: string;
+  aggregate_type: string;
+  version: number;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: EventMetadata;
+  occurred_at: Date | string;
+  recorded_at: Date | string;
+};
+
+const toRecorded = (row: OutboxRow): RecordedEvent => ({
+  id: row.id,
+  type: row.type,
+  data: row.data,
+  aggregateId: row.aggregate_id,
+  aggregateType: row.aggregate_type,
+  version: row.version,
+  metadata: row.metadata,
+  occurredAt: new Date(row.occurred_at),
+  recordedAt: new Date(row.recorded_at),
+  logPosition: { transactionId: BigInt(row.transaction_id), position: BigInt(row.position) },
+});
+
+/**
+ * Reads the outbox in commit-safe order and fans each batch out in process. NOTIFY only rings
+ * the doorbell; the table is always the source, so a lost notification costs latency, never an
+ * event. A safety poll covers lost notifications, reconnects and a fence held by a long transaction.
+ */
+export class Relay {
+  private current: LogPosition = logStart;
+  private readonly listeners = new Set<RelayListener>();
+  private readonly closeListeners = new Set<() => void>();
+  private draining: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private quickRetry = 0;
+  private subscriber: ReturnType<typeof createSubscriber> | null = null;
+  private listening = false;
+  private databaseHealthy = false;
+  private stopped = false;
+
+  constructor(private readonly options: RelayOptions) {}
+
+  /** The position of the last event handed to listeners. */
+  get cursor(): LogPosition {
+    return this.current;
+  }
+
+  get ready(): boolean {
+    return this.listening && this.databaseHealthy && !this.stopped;
+  }
+
+  get closed(): boolean {
+    return this.stopped;
+  }
+
+  async start(): Promise<void> {
+    this.current = await this.head();
+    this.databaseHealthy = true;
+    const subscriber = createSubscriber(
+      { connectionString: this.options.listenUrl, application_name: 'cairn-relay' },
+      {
+        retryLimit: Infinity,
+        retryTimeout: Infinity,
+        retryInterval: (attempt) => Math.min(100 * 2 ** attempt, 2_000),
+        paranoidChecking: 5_000,
+        parse: (payload) => payload,
+      },
+    );
+    subscriber.events.on('notification', () => this.poke());
+    subscriber.events.on('connected', () => {
+      this.listening = true;
+      this.poke(); // catch up on whatever was committed while we were away
+    });
+    subscriber.events.on('reconnect', (attempt) => {
+      this.listening = false;
+      this.options.logger.warn('relay LISTEN connection lost; reconnecting', { attempt });
+    });
+    subscriber.events.on('error', (error) => this.options.logger.error('relay LISTEN error', { error }));
+    await subscriber.connect();
+    await subscriber.listenTo(eventsChannel);
+    this.subscriber = subscriber;
+    this.schedule(this.options.pollMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.draining;
+    await this.subscriber?.close().catch(() => undefined);
+    for (const onClose of this.closeListeners) onClose();
+    this.listeners.clear();
+    this.closeListeners.clear();
+  }
+
+  subscribe(listener: RelayListener, onClose: () => void): () => void {
+    this.listeners.add(listener);
+    this.closeListeners.add(onClose);
+    return () => {
+      this.listeners.delete(listener);
+      this.closeListeners.delete(onClose);
+    };
+  }
+
+  /** Ring the doorbell: read everything after the cursor. Calls during a drain coalesce into one more. */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      if (this.again) {
+        this.again = false;
+        this.poke();
+      }
+    });
+  }
+
+  /** Resolves once every event committed before the call has been handed to listeners. */
+  async settle(): Promise<void> {
+    const target = await this.head();
+    while (!this.stopped && compare(this.current, target) < 0) {
+      this.poke();
+      await (this.draining ?? Promise.resolve());
+      if (compare(this.current, target) < 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async drain(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 500;
+    try {
+      for (;;) {
+        const rows = await this.read(batchSize);
+        this.databaseHealthy = true;
+        if (rows.length > 0) this.publish(rows);
+        if (rows.length < batchSize) break;
+      }
+      this.quickRetry = (await this.fenceHolding()) ? this.quickRetry + 1 : 0;
+      if (this.quickRetry > 0) this.schedule(Math.min(5 * 2 ** this.quickRetry, this.options.pollMs));
+    } catch (error) {
+      this.databaseHealthy = false;
+      this.options.logger.warn('relay read failed; retrying on the next poll', { error });
+    }
+  }
+
+  private publish(rows: readonly OutboxRow[]): void {
+    const batch = rows.map(toRecorded);
+    this.current = batch.at(-1)!.logPosition;
+    for (const listener of this.listeners) listener(batch);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.poke();
+      this.schedule(this.options.pollMs);
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async read(limit: number): Promise<OutboxRow[]> {
+    const { transactionId, position } = this.current;
+    const result = await this.options.db.execute<OutboxRow>(sql`
+      select o.transaction_id::text as transaction_id, o.position::text as position, e.id, e.aggregate_id,
+             e.aggregate_type, e.version, e.type, e.data, e.metadata, e.occurred_at, e.recorded_at
+        from es.outbox o join es.events e on e.position = o.position
+       where (o.transaction_id, o.position) > (${String(transactionId)}::xid8, ${String(position)}::bigint)
+         and o.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       order by o.transaction_id, o.position
+       limit ${limit}`);
+    return [...result];
+  }
+
+  /** True when committed events wait behind the fence (an older transaction is still open). */
+  private async fenceHolding(): Promise<boolean> {
+    const result = await this.options.db.execute<{ held: boolean }>(sql`
+      select exists (select 1 from es.outbox where transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) as held`);
+    return result[0]?.held === true;
+  }
+
+  /** The newest commit-safe position: where a relay starting now begins. */
+  private async head(): Promise<LogPosition> {
+    const result = await this.options.db.execute<{ transaction_id: string; position: string }>(sql`
+      select transaction_id::text as transaction_id, position::text as position from es.outbox
+       where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       order by transaction_id desc, position desc limit 1`);
+    const row = result[0];
+    return row ? { transactionId: BigInt(row.transaction_id), position: BigInt(row.position) } : logStart;
+  }
+}

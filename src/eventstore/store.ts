@@ -1,0 +1,68 @@
+import type { Event, EventMetadata, ExpectedVersion, LogPosition, RecordedEvent, Snapshot } from './types.js';
+
+export type StreamRef = { readonly aggregateId: string; readonly aggregateType: string };
+
+export type AppendOptions = {
+  readonly expectedVersion: ExpectedVersion;
+  readonly metadata: EventMetadata;
+  readonly occurredAt: Date;
+};
+
+export type AppendResult = {
+  /** The stream's version after the append. */
+  readonly version: number;
+  readonly events: readonly RecordedEvent[];
+};
+
+export type ReadStreamOptions = { readonly afterVersion?: number; readonly limit?: number };
+
+export type LogFilter = {
+  readonly aggregateId?: string;
+  readonly aggregateType?: string;
+  readonly types?: readonly string[];
+};
+
+export type ReadLogOptions = LogFilter & {
+  /** Strictly after this position; the start of the log when absent. */
+  readonly after?: LogPosition;
+  /** At or before this position (used to close a catch-up at the relay's position). */
+  readonly until?: LogPosition;
+  readonly limit: number;
+};
+
+export type IdempotencyRecord = {
+  readonly key: string;
+  readonly command: string;
+  readonly fingerprint: string;
+  readonly aggregateId: string;
+  readonly version: number;
+  readonly result: unknown;
+};
+
+/** What every store answers, inside or outside a transaction. */
+export interface EventReader {
+  /** Events of one stream, oldest first, strictly after `afterVersion`. */
+  readStream(aggregateId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** The stream's current version, or undefined when it does not exist. */
+  streamVersion(aggregateId: string): Promise<number | undefined>;
+  /**
+   * The global log in commit-safe order: only events whose transaction is older than every
+   * transaction still running, so a reader never moves past an event that commits later.
+   */
+  readLog(options: ReadLogOptions): Promise<RecordedEvent[]>;
+  /** The latest snapshot, or null; a snapshot newer than its stream is rejected. */
+  loadSnapshot<State>(aggregateId: string): Promise<Snapshot<State> | null>;
+}
+
+/** One unit of work: everything written through it commits or rolls back together. */
+export interface EventStoreSession extends EventReader {
+  appendToStream(stream: StreamRef, events: readonly Event[], options: AppendOptions): Promise<AppendResult>;
+  saveSnapshot(snapshot: Snapshot): Promise<void>;
+  findIdempotencyRecord(key: string): Promise<IdempotencyRecord | null>;
+  /** False when another transaction recorded the same key first. */
+  saveIdempotencyRecord(record: IdempotencyRecord): Promise<boolean>;
+}
+
+export interface EventStore<Session extends EventStoreSession = EventStoreSession> extends EventReader {
+  transaction<T>(work: (session: Session) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,39 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { Context } from './context.js';
+import { parseDecimal, parseDecimalLiteral, serializeDecimal } from './scalars.js';
+
+const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    Decimal: { Input: string; Output: string };
+    JSON: { Input: unknown; Output: unknown };
+  };
+}>({
+  plugins: [ErrorsPlugin],
+  errors: {
+    // Mutation `fooBar` answers with union `FooBarResult` = `FooBarSuccess` | its errors.
+    defaultResultOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Success` },
+    defaultUnionOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Result` },
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver, {
+  description: 'An instant in time, as an ISO 8601 string in UTC, e.g. `2026-11-24T21:22:57.000Z`.',
+});
+builder.addScalarType('JSON', JSONResolver, { description: 'Any JSON value.' });
+builder.scalarType('Decimal', {
+  description:
+    'An exact decimal number as a string, e.g. `"1.11"`: at most 18 integer and 18 fraction digits; never a float.',
+  parseValue: parseDecimal,
+  parseLiteral: parseDecimalLiteral,
+  serialize: serializeDecimal,
+});
+
+builder.queryType({ description: 'Reads come from projections; the event log is read behind the commit-safe fence.' });
+builder.mutationType({ description: 'Every mutation is a command: one transaction of events, projections and outbox.' });
+builder.subscriptionType({ description: 'Committed events and projection changes, in commit order.' });

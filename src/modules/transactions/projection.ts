@@ -1,0 +1,77 @@
+import { eq } from 'drizzle-orm';
+import { integer, numeric, text, timestamp } from 'drizzle-orm/pg-core';
+import type { Executor } from '../../db/client.js';
+import { projection } from '../../db/projection-schema.js';
+import { EventStoreError } from '../../eventstore/errors.js';
+import type { Loaded } from '../../eventstore/loaders.js';
+import type { PostgresSession } from '../../eventstore/postgres-store.js';
+import type { RecordedEvent } from '../../eventstore/types.js';
+import { unreachable } from '../../lib/unreachable.js';
+import type { Transaction, TransactionEvent } from './transaction.js';
+
+export const transactionViews = projection.table('transaction_views', {
+  id: text('id').primaryKey(),
+  version: integer('version').notNull(),
+  status: text('status', { enum: ['PROCESSING', 'COMPLETED'] }).notNull(),
+  currency: text('currency').notNull(),
+  amount: numeric('amount', { precision: 36, scale: 18 }).notNull(),
+  doneBy: text('done_by'),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+export type TransactionView = typeof transactionViews.$inferSelect;
+
+const applyOne = async (session: PostgresSession, event: RecordedEvent<TransactionEvent>): Promise<void> => {
+  switch (event.type) {
+    case 'TransactionCreated':
+      await session.tx.insert(transactionViews).values({
+        id: event.aggregateId,
+        version: event.version,
+        status: 'PROCESSING',
+        currency: event.data.currency,
+        amount: event.data.amount,
+        createdAt: event.occurredAt,
+        updatedAt: event.occurredAt,
+      });
+      return;
+    case 'TransactionCompleted': {
+      const updated = await session.tx
+        .update(transactionViews)
+        .set({ status: 'COMPLETED', doneBy: event.data.doneBy, version: event.version, updatedAt: event.occurredAt })
+        .where(eq(transactionViews.id, event.aggregateId))
+        .returning({ id: transactionViews.id });
+      if (updated.length !== 1) throw new EventStoreError(`transaction view ${event.aggregateId} is missing`);
+      return;
+    }
+    default:
+      unreachable(event);
+  }
+};
+
+/** Inline projection: runs inside the command's transaction. */
+export const projectTransactions = async (session: PostgresSession, events: readonly RecordedEvent[]) => {
+  for (const event of events) await applyOne(session, event as RecordedEvent<TransactionEvent>);
+};
+
+export const findTransactionView = async (db: Executor, id: string): Promise<TransactionView | undefined> => {
+  const [row] = await db.select().from(transactionViews).where(eq(transactionViews.id, id));
+  return row;
+};
+
+/**
+ * es-go's loader: the aggregate is read from its projection row, not replayed. The row is locked
+ * so concurrent commands on one transaction queue instead of racing to a conflict.
+ */
+export const loadFromView = async (session: PostgresSession, id: string): Promise<Loaded<Transaction>> => {
+  const [row] = await session.tx.select().from(transactionViews).where(eq(transactionViews.id, id)).for('update');
+  if (!row) return { state: { status: 'NONE' }, version: 0 };
+  const base = { currency: row.currency, amount: row.amount };
+  return {
+    version: row.version,
+    state:
+      row.status === 'COMPLETED'
+        ? { status: 'COMPLETED', ...base, doneBy: row.doneBy ?? '' }
+        : { status: 'PROCESSING', ...base },
+  };
+};

@@ -1,0 +1,132 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { sql } from 'drizzle-orm';
+import type { ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import type { Context, Services } from './graphql/context.js';
+import { defaultQuery } from './graphql/graphiql.js';
+import { schema } from './graphql/schema.js';
+
+export const graphqlPath = '/graphql';
+export const maxBodyBytes = 1024 * 1024;
+const maxCorrelationIdLength = 200;
+
+export type Limits = { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
+export const defaultLimits: Limits = { maxDepth: 12, maxCost: 20_000, maxAliases: 30, maxTokens: 5_000 };
+
+type ServerContext = { req?: IncomingMessage; res?: ServerResponse };
+
+/** Builds the yoga instance without listening: tests call `yoga.fetch` in process. */
+export const createGraphQLServer = (services: Services, limits: Limits = defaultLimits) =>
+  createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: graphqlPath,
+    graphiql: { title: 'cairn', defaultQuery, subscriptionsProtocol: 'SSE' },
+    landingPage: false,
+    maskedErrors: true,
+    logging: {
+      debug: (...args) => services.logger.debug(String(args[0]), { args: args.slice(1).map(String) }),
+      info: (...args) => services.logger.info(String(args[0]), { args: args.slice(1).map(String) }),
+      warn: (...args) => services.logger.warn(String(args[0]), { args: args.slice(1).map(String) }),
+      error: (...args) => services.logger.error(String(args[0]), { args: args.slice(1) }),
+    },
+    context: ({ request }) => {
+      const correlationId = request?.headers?.get?.('x-correlation-id') ?? undefined;
+      return {
+        services,
+        ...(correlationId && correlationId.length <= maxCorrelationIdLength && { correlationId }),
+      };
+    },
+    plugins: [
+      maxTokensPlugin({ n: limits.maxTokens }),
+      maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
+      costLimitPlugin({ maxCost: limits.maxCost }),
+      maxAliasesPlugin({ n: limits.maxAliases }),
+    ],
+  });
+
+export type GraphQLServer = YogaServerInstance<ServerContext, Context>;
+
+export type HttpServer = {
+  readonly server: Server;
+  readonly yoga: GraphQLServer;
+  /** Stops accepting connections and ends open streams and sockets. */
+  close(): Promise<void>;
+};
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+};
+
+const readiness = async (services: Services) => {
+  const database = await services.db.execute(sql`select 1`).then(
+    () => true,
+    () => false,
+  );
+  return { ready: database && services.relay.ready, database, relay: services.relay.ready };
+};
+
+/** The HTTP server: GraphQL (HTTP, SSE and graphql-ws on one path), /health and /ready. */
+export const createHttpServer = (services: Services, limits: Limits = defaultLimits): HttpServer => {
+  const yoga = createGraphQLServer(services, limits);
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health') return json(res, 200, { status: 'ok' });
+    if (path === '/ready') {
+      void readiness(services).then((state) => json(res, state.ready ? 200 : 503, state));
+      return;
+    }
+    if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) {
+      return json(res, 413, { errors: [{ message: `request body is larger than ${maxBodyBytes} bytes` }] });
+    }
+    return yoga.handle(req, res, { req, res });
+  });
+
+  const sockets = new WebSocketServer({ server, path: graphqlPath, maxPayload: maxBodyBytes });
+  const wsServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
+    {
+      execute: (args) => (args.rootValue as Enveloped).execute(args),
+      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const enveloped = yoga.getEnveloped({ req: ctx.extra.request, params: payload });
+        const document = enveloped.parse(payload.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName ?? null,
+          variableValues: payload.variables ?? null,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+        return args;
+      },
+    },
+    sockets,
+  );
+
+  return {
+    server,
+    yoga,
+    close: async () => {
+      await wsServer.dispose();
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+};
+
+type Enveloped = {
+  execute: (args: ExecutionArgs) => OperationResult;
+  subscribe: (args: ExecutionArgs) => OperationResult;
+};
+type OperationResult = ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>;
