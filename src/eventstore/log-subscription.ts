@@ -24,10 +24,18 @@ export const matches = (filter: LogFilter) => (event: RecordedEvent): boolean =>
  * `bufferLimit` events behind drops its buffer and goes back to the table from its own cursor,
  * so a slow client costs the others nothing and memory stays bounded.
  */
-export async function* subscribeToLog(
+export const subscribeToLog = (
   relay: Relay,
   reader: EventReader,
   options: LogSubscriptionOptions = {},
+): AsyncGenerator<RecordedEvent> =>
+  // "Now" is when the client subscribed, not when it first pulls: a generator's body runs lazily.
+  follow(relay, reader, { ...options, after: options.after ?? relay.cursor });
+
+async function* follow(
+  relay: Relay,
+  reader: EventReader,
+  options: LogSubscriptionOptions & { after: LogPosition },
 ): AsyncGenerator<RecordedEvent> {
   const filter: LogFilter = {
     ...(options.aggregateId !== undefined && { aggregateId: options.aggregateId }),
@@ -37,7 +45,7 @@ export async function* subscribeToLog(
   const wanted = matches(filter);
   const bufferLimit = options.bufferLimit ?? 10_000;
   const pageSize = options.pageSize ?? 500;
-  let cursor = options.after ?? relay.cursor;
+  let cursor = options.after;
   let buffer: RecordedEvent[] = [];
   let overflowed = false;
   let closed = relay.closed;

@@ -1,0 +1,93 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { newId } from '../../src/eventstore/ids.js';
+import type { PostgresSession } from '../../src/eventstore/postgres-store.js';
+import { useApp } from '../helpers/app.js';
+import { execute, subscribeSse } from '../helpers/graphql.js';
+
+const app = await useApp({ relayPollMs: 100 });
+const { store } = app.services;
+const metadata = { correlationId: 'cor_order', causationId: 'cmd_order' };
+
+const appendOne = (session: PostgresSession, aggregateType: string, n: number) =>
+  session.appendToStream({ aggregateId: newId('ord'), aggregateType }, [{ type: 'Numbered', data: { n } }], {
+    expectedVersion: 0,
+    metadata,
+    occurredAt: new Date(),
+  });
+
+const subscription = `subscription ($type: String!) { events(aggregateType: $type) { id position data } }`;
+
+type Delivered = { events: { id: string; position: string; data: { n: number } } };
+
+/** The whole log of one aggregate type through the `events` query, page by page. */
+const readLog = async (aggregateType: string) => {
+  const ids: string[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: any = await execute(
+      app.yoga,
+      `query ($type: String!, $after: String) { events(aggregateType: $type, after: $after, first: 100) {
+         edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
+      { type: aggregateType, after },
+    );
+    ids.push(...page.data.events.edges.map((edge: { node: { id: string } }) => edge.node.id));
+    if (!page.data.events.pageInfo.hasNextPage) return ids;
+    after = page.data.events.pageInfo.endCursor;
+  }
+};
+
+describe('commit-safe ordering', () => {
+  it('never skips an event whose transaction took its position first but committed last', async () => {
+    const aggregateType = `Ordered_${newId('t').slice(2, 12)}`;
+    const sse = await subscribeSse<Delivered>(app.yoga, subscription, { type: aggregateType });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let positioned!: () => void;
+    const tookPosition = new Promise<void>((resolve) => (positioned = resolve));
+    // Writer A takes the smallest position, then holds its transaction open.
+    const slow = store.transaction(async (session) => {
+      await appendOne(session, aggregateType, 0);
+      positioned();
+      await gate;
+    });
+    await tookPosition;
+    // Writers B commit meanwhile, with larger positions.
+    for (let n = 1; n <= 5; n++) await store.transaction((session) => appendOne(session, aggregateType, n));
+    // While A is open, nothing of B may be delivered: a reader that moved past B would skip A.
+    await app.services.relay.settle();
+    expect(await readLog(aggregateType)).toEqual([]);
+    release();
+    await slow;
+    const delivered = (await sse.take(6)).map((payload) => payload.data!.events);
+    await sse.close();
+    expect(delivered.map((event) => event.data.n)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(delivered.map((event) => event.id)).toEqual(await readLog(aggregateType));
+  });
+
+  it('delivers every event exactly once, in log order, under concurrent writers that commit out of order', async () => {
+    const aggregateType = `Ordered_${newId('t').slice(2, 12)}`;
+    const writers = 8;
+    const perWriter = 20;
+    const sse = await subscribeSse<Delivered>(app.yoga, subscription, { type: aggregateType });
+    await Promise.all(
+      Array.from({ length: writers }, async (_, writer) => {
+        for (let i = 0; i < perWriter; i++) {
+          await store.transaction(async (session) => {
+            await appendOne(session, aggregateType, writer * perWriter + i);
+            // Hold the position a random while before committing, so commits overtake each other.
+            await session.tx.execute(sql`select pg_sleep(${Math.random() * 0.01})`);
+          });
+        }
+      }),
+    );
+    const delivered = (await sse.take(writers * perWriter)).map((payload) => payload.data!.events);
+    await sse.close();
+    const ids = delivered.map((event) => event.id);
+    expect(new Set(ids).size).toBe(writers * perWriter);
+    expect(ids).toEqual(await readLog(aggregateType));
+    expect(new Set(delivered.map((event) => event.data.n))).toEqual(
+      new Set(Array.from({ length: writers * perWriter }, (_, n) => n)),
+    );
+  });
+});

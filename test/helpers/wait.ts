@@ -1,0 +1,17 @@
+/**
+ * Polls `check` until it returns a value other than undefined/false, or fails at the deadline.
+ * For conditions that become true asynchronously (the commit-safe fence, a relay delivery).
+ */
+export const waitFor = async <T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
