@@ -1,7 +1,8 @@
-import { afterAll } from 'vitest';
-import { inject } from 'vitest';
+import postgres from 'postgres';
+import { afterAll, inject } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { connect, type Connection } from '../../src/db/client.js';
+import { runMigrations } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/logger.js';
 import { createGraphQLServer, type GraphQLServer } from '../../src/server.js';
 
@@ -19,8 +20,27 @@ export const useConnection = (options: { max?: number } = {}): Connection => {
 export type TestApp = App & { yoga: GraphQLServer };
 
 /** The whole app (pool, store, relay) plus an in-process yoga, stopped after the file's tests. */
-export const useApp = async (options: { relayPollMs?: number } = {}): Promise<TestApp> => {
-  const app = await startApp({ databaseUrl: databaseUrl(), logger: testLogger, relayPollMs: options.relayPollMs ?? 250 });
+export const useApp = async (options: { relayPollMs?: number; databaseUrl?: string } = {}): Promise<TestApp> => {
+  const app = await startApp({ databaseUrl: options.databaseUrl ?? databaseUrl(), logger: testLogger, relayPollMs: options.relayPollMs ?? 250 });
   afterAll(() => app.close());
   return { ...app, yoga: createGraphQLServer(app.services) };
+};
+
+/**
+ * A database of its own, migrated, dropped after the file: for tests that must disturb a
+ * database (block its connections) without disturbing the files running beside them.
+ */
+export const useIsolatedDatabase = async (): Promise<string> => {
+  const base = new URL(databaseUrl());
+  const name = `${base.pathname.slice(1)}_iso_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = postgres(base.toString(), { max: 1, onnotice: () => undefined });
+  await admin`create database ${admin(name)}`;
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  await runMigrations(url.toString());
+  afterAll(async () => {
+    await admin`drop database if exists ${admin(name)} with (force)`;
+    await admin.end();
+  });
+  return url.toString();
 };
