@@ -59,7 +59,7 @@ CREATE TABLE "es"."streams" (
 );
 --> statement-breakpoint
 CREATE TABLE "projection"."transaction_views" (
-	"id" text PRIMARY KEY NOT NULL,
+	"id" text collate "C" PRIMARY KEY NOT NULL,
 	"version" integer NOT NULL,
 	"status" text NOT NULL,
 	"currency" text NOT NULL,

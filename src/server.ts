@@ -6,6 +6,7 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { sql } from 'drizzle-orm';
 import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Context, Services } from './graphql/context.js';
@@ -27,8 +28,13 @@ export const createGraphQLServer = (services: Services, limits: Limits = default
     schema,
     graphqlEndpoint: graphqlPath,
     graphiql: { title: 'cairn', defaultQuery, subscriptionsProtocol: 'SSE' },
+    // GraphiQL's assets are served from the package, so it works without a CDN.
+    renderGraphiQL,
     landingPage: false,
-    maskedErrors: true,
+    // Also bounds bodies without a content-length (chunked), which the HTTP check below cannot see.
+    maxRequestBodySize: maxBodyBytes,
+    // Never yoga's dev mode, which adds the original message and stack when NODE_ENV=development.
+    maskedErrors: { isDev: false },
     logging: {
       debug: (...args) => services.logger.debug(String(args[0]), { args: args.slice(1).map(String) }),
       info: (...args) => services.logger.info(String(args[0]), { args: args.slice(1).map(String) }),

@@ -8,6 +8,8 @@ const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1
 
 export const builder = new SchemaBuilder<{
   Context: Context;
+  // The contract's fields are non-null (`code: ErrorCode!`, `id: ID!`…); nullable ones say so.
+  DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     Decimal: { Input: string; Output: string };
@@ -15,6 +17,7 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   plugins: [ErrorsPlugin],
+  defaultFieldNullability: false,
   errors: {
     // Mutation `fooBar` answers with union `FooBarResult` = `FooBarSuccess` | its errors.
     defaultResultOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Success` },

@@ -99,14 +99,19 @@ builder.mutationFields((t) => ({
     type: TransactionType,
     description: 'Create a transaction; status PROCESSING.',
     args: { input: t.arg({ type: CreateTransactionInput, required: true }) },
-    errors: { types: [...commandErrors, AlreadyExistsError], dataField: { name: 'transaction' } },
+    errors: {
+      types: [...commandErrors, AlreadyExistsError],
+      union: { description: 'The created transaction, or why it could not be created.' },
+      result: { description: 'The transaction was created.' },
+      dataField: { name: 'transaction', description: 'The transaction as this command wrote it.' },
+    },
     resolve: async (_, { input }, context) => {
       checkKey(input.idempotencyKey);
       const id = checkId(input.id === undefined || input.id === null ? null : String(input.id));
       const result = await createTransaction(
         context.services.store,
         { id, currency: input.currency, amount: input.amount },
-        commandContext('createTransaction', { ...input, id }, context),
+        commandContext('createTransaction', input, context),
       );
       return result.result;
     },
@@ -117,7 +122,9 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CompleteTransactionInput, required: true }) },
     errors: {
       types: [...commandErrors, NotFoundError, IllegalStateError],
-      dataField: { name: 'transaction' },
+      union: { description: 'The completed transaction, or why it could not be completed.' },
+      result: { description: 'The transaction was completed.' },
+      dataField: { name: 'transaction', description: 'The transaction as this command wrote it.' },
     },
     resolve: async (_, { input }, context) => {
       checkKey(input.idempotencyKey);

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { integer, numeric, text, timestamp } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.js';
+import { idColumn } from '../../db/columns.js';
 import { projection } from '../../db/projection-schema.js';
 import { EventStoreError } from '../../eventstore/errors.js';
 import type { Loaded } from '../../eventstore/loaders.js';
@@ -10,7 +11,7 @@ import { unreachable } from '../../lib/unreachable.js';
 import type { Transaction, TransactionEvent } from './transaction.js';
 
 export const transactionViews = projection.table('transaction_views', {
-  id: text('id').primaryKey(),
+  id: idColumn('id').primaryKey(),
   version: integer('version').notNull(),
   status: text('status', { enum: ['PROCESSING', 'COMPLETED'] }).notNull(),
   currency: text('currency').notNull(),
