@@ -71,13 +71,16 @@ describe('the committed schema', () => {
 });
 
 describe('schema documentation', () => {
-  it('describes every type, field and enum value', () => {
+  it('describes every type, field, argument and enum value', () => {
     const undocumented: string[] = [];
     for (const type of ownTypes()) {
       if (!described(type.description)) undocumented.push(type.name);
       if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
         for (const field of Object.values(type.getFields())) {
           if (!described(field.description)) undocumented.push(`${type.name}.${field.name}`);
+          for (const arg of 'args' in field ? field.args : []) {
+            if (!described(arg.description)) undocumented.push(`${type.name}.${field.name}(${arg.name})`);
+          }
         }
       }
       if (isEnumType(type)) {

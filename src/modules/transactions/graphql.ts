@@ -98,7 +98,7 @@ builder.mutationFields((t) => ({
   createTransaction: t.field({
     type: TransactionType,
     description: 'Create a transaction; status PROCESSING.',
-    args: { input: t.arg({ type: CreateTransactionInput, required: true }) },
+    args: { input: t.arg({ type: CreateTransactionInput, required: true, description: 'What to create.' }) },
     errors: {
       types: [...commandErrors, AlreadyExistsError],
       union: { description: 'The created transaction, or why it could not be created.' },
@@ -119,7 +119,7 @@ builder.mutationFields((t) => ({
   completeTransaction: t.field({
     type: TransactionType,
     description: 'Complete a transaction; status COMPLETED.',
-    args: { input: t.arg({ type: CompleteTransactionInput, required: true }) },
+    args: { input: t.arg({ type: CompleteTransactionInput, required: true, description: 'What to complete, and by whom.' }) },
     errors: {
       types: [...commandErrors, NotFoundError, IllegalStateError],
       union: { description: 'The completed transaction, or why it could not be completed.' },
