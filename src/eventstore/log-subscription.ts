@@ -28,14 +28,34 @@ export const subscribeToLog = (
   relay: Relay,
   reader: EventReader,
   options: LogSubscriptionOptions = {},
-): AsyncGenerator<RecordedEvent> =>
+): AsyncGenerator<RecordedEvent> => {
+  const stop = new AbortController();
   // "Now" is when the client subscribed, not when it first pulls: a generator's body runs lazily.
-  follow(relay, reader, { ...options, after: options.after ?? relay.cursor });
+  const events = follow(relay, reader, { ...options, after: options.after ?? relay.cursor }, stop.signal);
+  // A generator waiting inside an `await` takes a `return()` only at its next `yield`, so a client
+  // leaving a quiet subscription would keep its relay listener until a matching event came, if
+  // ever. Closing therefore releases the listener and ends the wait from outside.
+  return {
+    next: (...args) => events.next(...args),
+    return: (value) => {
+      stop.abort();
+      return events.return(value);
+    },
+    throw: (error) => {
+      stop.abort();
+      return events.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+};
 
 async function* follow(
   relay: Relay,
   reader: EventReader,
   options: LogSubscriptionOptions & { after: LogPosition },
+  stopped: AbortSignal,
 ): AsyncGenerator<RecordedEvent> {
   const filter: LogFilter = {
     ...(options.aggregateId !== undefined && { aggregateId: options.aggregateId }),
@@ -72,6 +92,15 @@ async function* follow(
       closed = true;
       signal();
     },
+  );
+  stopped.addEventListener(
+    'abort',
+    () => {
+      unsubscribe();
+      closed = true;
+      signal();
+    },
+    { once: true },
   );
   try {
     while (!closed) {

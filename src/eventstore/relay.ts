@@ -80,6 +80,11 @@ export class Relay {
     return this.stopped;
   }
 
+  /** How many subscribers are listening now. */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
   async start(): Promise<void> {
     this.current = await this.head();
     this.databaseHealthy = true;
@@ -145,9 +150,11 @@ export class Relay {
   }
 
   /** Resolves once every event committed before the call has been handed to listeners. */
-  async settle(): Promise<void> {
+  async settle(timeoutMs = 10_000): Promise<void> {
     const target = await this.head();
+    const deadline = Date.now() + timeoutMs;
     while (!this.stopped && compare(this.current, target) < 0) {
+      if (Date.now() > deadline) throw new Error(`relay did not reach the head of the log in ${timeoutMs} ms`);
       this.poke();
       await (this.draining ?? Promise.resolve());
       if (compare(this.current, target) < 0) await new Promise((resolve) => setImmediate(resolve));
@@ -174,7 +181,14 @@ export class Relay {
   private publish(rows: readonly OutboxRow[]): void {
     const batch = rows.map(toRecorded);
     this.current = batch.at(-1)!.logPosition;
-    for (const listener of this.listeners) listener(batch);
+    for (const listener of this.listeners) {
+      try {
+        listener(batch);
+      } catch (error) {
+        // The cursor has moved on: a throw must not cost the listeners after this one their batch.
+        this.options.logger.error('relay listener failed', { error });
+      }
+    }
   }
 
   private schedule(delayMs: number): void {

@@ -10,10 +10,29 @@ export const projectionChanges = <Row extends { version: number }>(
   services: Services,
   aggregateId: string,
   load: (id: string) => Promise<Row | undefined>,
-): AsyncGenerator<Row> => rows(subscribeToLog(services.relay, services.store, { aggregateId }), aggregateId, load);
+): AsyncGenerator<Row> => {
+  const events = subscribeToLog(services.relay, services.store, { aggregateId });
+  const changes = rows(events, aggregateId, load);
+  // A generator parked in `await` takes `return()` only at its next yield; closing the event
+  // subscription directly releases its relay listener even when no change ever comes.
+  return {
+    next: (...args) => changes.next(...args),
+    return: async (value) => {
+      await events.return(undefined);
+      return changes.return(value);
+    },
+    throw: async (error) => {
+      await events.return(undefined);
+      return changes.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+};
 
 async function* rows<Row extends { version: number }>(
-  events: AsyncGenerator<RecordedEvent>,
+  events: AsyncIterable<RecordedEvent>,
   aggregateId: string,
   load: (id: string) => Promise<Row | undefined>,
 ): AsyncGenerator<Row> {

@@ -15,3 +15,12 @@ export const waitFor = async <T>(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 };
+
+/** Resolves as `promise` does, or fails with a clear message after `timeoutMs`. */
+export const within = <T>(promise: Promise<T>, what: string, timeoutMs = 5_000): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+};
