@@ -1,13 +1,15 @@
 import { connect } from './db/client.js';
 import { createNotifier } from './eventstore/notifier.js';
 import { PostgresEventStore } from './eventstore/postgres-store.js';
+import { ProcessManagerRunner, type ProcessManager } from './eventstore/process-manager.js';
 import { Relay } from './eventstore/relay.js';
 import type { Services } from './graphql/context.js';
 import type { Logger } from './logger.js';
+import { processManagers as allProcessManagers } from './modules/index.js';
 
 export type App = {
   readonly services: Services;
-  /** Stops the relay and closes the pool (the database server itself is not ours to stop). */
+  /** Stops process managers and relay, closes the pools (the database server is not ours to stop). */
   close(): Promise<void>;
 };
 
@@ -17,8 +19,12 @@ export const startApp = async (options: {
   logger: Logger;
   relayPollMs: number;
   poolSize?: number;
+  /** Defaults to every module's; tests may run none or their own. */
+  processManagers?: readonly ProcessManager[];
 }): Promise<App> => {
   const connection = connect(options.databaseUrl, { ...(options.poolSize && { max: options.poolSize }) });
+  // Process managers get a small pool of their own, named so an operator can find it.
+  const managerConnection = connect(options.databaseUrl, { max: 3, applicationName: 'cairn-process-managers' });
   const relay = new Relay({
     db: connection.db,
     listenUrl: options.databaseUrl,
@@ -26,21 +32,35 @@ export const startApp = async (options: {
     logger: options.logger,
   });
   const notifier = createNotifier(connection.sql, options.logger);
-  const store = new PostgresEventStore(connection.db, () => {
+  const ringDoorbell = () => {
     relay.poke(); // this instance's subscribers need no round trip
     notifier.ring(); // other instances do
+  };
+  const store = new PostgresEventStore(connection.db, ringDoorbell);
+  const clock = () => new Date();
+  const processManagers = new ProcessManagerRunner({
+    store: new PostgresEventStore(managerConnection.db, ringDoorbell),
+    relay,
+    managers: options.processManagers ?? allProcessManagers,
+    clock,
+    logger: options.logger,
+    pollMs: options.relayPollMs,
   });
+  const closeConnections = () => Promise.all([connection.close(), managerConnection.close()]);
   try {
     await relay.start();
+    await processManagers.start();
   } catch (error) {
-    await connection.close();
+    await relay.stop();
+    await closeConnections();
     throw error;
   }
   return {
-    services: { db: connection.db, store, relay, logger: options.logger, clock: () => new Date() },
+    services: { db: connection.db, store, relay, processManagers, logger: options.logger, clock },
     close: async () => {
+      await processManagers.stop();
       await relay.stop();
-      await connection.close();
+      await closeConnections();
     },
   };
 };

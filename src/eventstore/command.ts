@@ -58,6 +58,10 @@ export const maxAttempts = 5;
 
 class IdempotencyRace extends Error {}
 
+/** A conflict that another attempt of the same work may not meet. */
+export const isRetryable = (error: unknown): boolean =>
+  error instanceof IdempotencyRace || error instanceof ConcurrencyConflictError;
+
 /**
  * Runs load → decide → append → inline projections → (snapshot) → respond in one transaction.
  * A domain error thrown by `decide` rolls everything back and reaches the caller unchanged.
@@ -70,10 +74,9 @@ export const handleCommand = async <State, E extends Event, Session extends Even
   const retries = spec.expectedVersion === undefined ? maxAttempts : 1;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await store.transaction((session) => runOnce(session, spec, context));
+      return await store.transaction((session) => executeCommand(session, spec, context));
     } catch (error) {
-      const retryable = error instanceof IdempotencyRace || error instanceof ConcurrencyConflictError;
-      if (!retryable || attempt >= retries) {
+      if (!isRetryable(error) || attempt >= retries) {
         if (error instanceof IdempotencyRace) throw new ConcurrencyConflictError(spec.aggregateId, undefined, undefined);
         throw error;
       }
@@ -81,7 +84,12 @@ export const handleCommand = async <State, E extends Event, Session extends Even
   }
 };
 
-const runOnce = async <State, E extends Event, Session extends EventStoreSession, Result>(
+/**
+ * One attempt of a command inside a transaction the caller owns (a process manager's step, so
+ * that its checkpoint commits with the commands it issues). No retries: a conflict throws and
+ * the caller's transaction rolls back.
+ */
+export const executeCommand = async <State, E extends Event, Session extends EventStoreSession, Result>(
   session: Session,
   spec: CommandSpec<State, E, Session, Result>,
   context: CommandContext,

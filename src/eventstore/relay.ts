@@ -4,7 +4,8 @@ import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { compareLogPositions as compare, logStart } from './cursor.js';
 import { eventsChannel } from './notifier.js';
-import type { EventMetadata, LogPosition, RecordedEvent } from './types.js';
+import { eventColumns, toRecordedEvent, type EventRow } from './rows.js';
+import type { LogPosition, RecordedEvent } from './types.js';
 
 // pg-listen's default export is mistyped under NodeNext.
 const createSubscriber = createSubscriberModule.default;
@@ -20,32 +21,6 @@ export type RelayOptions = {
   readonly batchSize?: number;
 };
 
-type OutboxRow = {
-  transaction_id: string;
-  position: string;
-  id: string;
-  aggregate_id: string;
-  aggregate_type: string;
-  version: number;
-  type: string;
-  data: Record<string, unknown>;
-  metadata: EventMetadata;
-  occurred_at: Date | string;
-  recorded_at: Date | string;
-};
-
-const toRecorded = (row: OutboxRow): RecordedEvent => ({
-  id: row.id,
-  type: row.type,
-  data: row.data,
-  aggregateId: row.aggregate_id,
-  aggregateType: row.aggregate_type,
-  version: row.version,
-  metadata: row.metadata,
-  occurredAt: new Date(row.occurred_at),
-  recordedAt: new Date(row.recorded_at),
-  logPosition: { transactionId: BigInt(row.transaction_id), position: BigInt(row.position) },
-});
 
 /**
  * Reads the outbox in commit-safe order and fans each batch out in process. NOTIFY only rings
@@ -178,8 +153,8 @@ export class Relay {
     }
   }
 
-  private publish(rows: readonly OutboxRow[]): void {
-    const batch = rows.map(toRecorded);
+  private publish(rows: readonly EventRow[]): void {
+    const batch = rows.map(toRecordedEvent);
     this.current = batch.at(-1)!.logPosition;
     for (const listener of this.listeners) {
       try {
@@ -202,11 +177,10 @@ export class Relay {
     this.timer.unref();
   }
 
-  private async read(limit: number): Promise<OutboxRow[]> {
+  private async read(limit: number): Promise<EventRow[]> {
     const { transactionId, position } = this.current;
-    const result = await this.options.db.execute<OutboxRow>(sql`
-      select o.transaction_id::text as transaction_id, o.position::text as position, e.id, e.aggregate_id,
-             e.aggregate_type, e.version, e.type, e.data, e.metadata, e.occurred_at, e.recorded_at
+    const result = await this.options.db.execute<EventRow>(sql`
+      select ${eventColumns}
         from es.outbox o join es.events e on e.position = o.position
        where (o.transaction_id, o.position) > (${String(transactionId)}::xid8, ${String(position)}::bigint)
          and o.transaction_id < pg_snapshot_xmin(pg_current_snapshot())

@@ -43,7 +43,8 @@ export const events = es.table(
   (t) => [
     unique('events_stream_version').on(t.aggregateId, t.version),
     index('events_commit_order').on(t.transactionId, t.position),
-    index('events_type_commit_order').on(t.aggregateType, t.transactionId, t.position),
+    index('events_aggregate_type_commit_order').on(t.aggregateType, t.transactionId, t.position),
+    index('events_type_commit_order').on(t.type, t.transactionId, t.position),
   ],
 );
 

@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.js';
 import type { PostgresEventStore } from '../eventstore/postgres-store.js';
+import type { ProcessManagerRunner } from '../eventstore/process-manager.js';
 import type { Relay } from '../eventstore/relay.js';
 import type { Logger } from '../logger.js';
 
@@ -8,6 +9,7 @@ export type Services = {
   readonly db: Database;
   readonly store: PostgresEventStore;
   readonly relay: Relay;
+  readonly processManagers: ProcessManagerRunner;
   readonly logger: Logger;
   readonly clock: () => Date;
 };

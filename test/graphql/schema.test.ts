@@ -184,7 +184,7 @@ describe('the GraphQL contract', () => {
 
   it.each([
     ['Query', 'node', 'node(id: ID!): Node'],
-    ['Query', 'transaction', 'transaction(id: ID!): Transaction'],
+    ['Query', 'transaction', 'transaction(atVersion: Int, id: ID!): Transaction'],
     ['Query', 'transactions', 'transactions(after: String, first: Int): TransactionConnection!'],
     ['Query', 'stream', 'stream(afterVersion: Int = 0, aggregateId: ID!, first: Int): [Event!]!'],
     [

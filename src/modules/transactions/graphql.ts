@@ -9,7 +9,8 @@ import { commandErrors } from '../../graphql/errors.js';
 import { EventInterface, eventType } from '../../graphql/event.js';
 import { NodeInterface, registerNode } from '../../graphql/node.js';
 import { completeTransaction, createTransaction } from './commands.js';
-import { findTransactionView, transactionViews, type TransactionView } from './projection.js';
+import { viewAtVersion } from '../../eventstore/view-projection.js';
+import { evolveView, findTransactionView, transactionViews, type TransactionView } from './projection.js';
 import { aggregateType, idPrefix, type TransactionEvent } from './transaction.js';
 
 const maxKeyLength = 200;
@@ -151,8 +152,14 @@ builder.queryFields((t) => ({
     type: TransactionType,
     nullable: true,
     description: 'One transaction by id; null when it does not exist.',
-    args: { id: t.arg.id({ required: true, description: 'A `tx_` id.' }) },
-    resolve: async (_, { id }, { services }) => (await findTransactionView(services.db, String(id))) ?? null,
+    args: {
+      id: t.arg.id({ required: true, description: 'A `tx_` id.' }),
+      atVersion: t.arg.int({ description: 'Time travel: the transaction as it was right after this version.' }),
+    },
+    resolve: async (_, { id, atVersion }, { services }) =>
+      atVersion === null || atVersion === undefined
+        ? ((await findTransactionView(services.db, String(id))) ?? null)
+        : viewAtVersion(services.store, String(id), atVersion, evolveView),
   }),
   transactions: t.field({
     type: TransactionConnection,

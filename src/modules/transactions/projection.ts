@@ -3,10 +3,9 @@ import { integer, numeric, text, timestamp } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.js';
 import { idColumn } from '../../db/columns.js';
 import { projection } from '../../db/projection-schema.js';
-import { EventStoreError } from '../../eventstore/errors.js';
 import type { Loaded } from '../../eventstore/loaders.js';
 import type { PostgresSession } from '../../eventstore/postgres-store.js';
-import type { RecordedEvent } from '../../eventstore/types.js';
+import { viewProjection, type ViewEvolve } from '../../eventstore/view-projection.js';
 import { unreachable } from '../../lib/unreachable.js';
 import type { Transaction, TransactionEvent } from './transaction.js';
 
@@ -23,37 +22,31 @@ export const transactionViews = projection.table('transaction_views', {
 
 export type TransactionView = typeof transactionViews.$inferSelect;
 
-const applyOne = async (session: PostgresSession, event: RecordedEvent<TransactionEvent>): Promise<void> => {
+/** How each event changes the row: pure, shared by the inline projection and time travel. */
+export const evolveView: ViewEvolve<TransactionView, TransactionEvent> = (view, event) => {
   switch (event.type) {
     case 'TransactionCreated':
-      await session.tx.insert(transactionViews).values({
+      return {
         id: event.aggregateId,
         version: event.version,
         status: 'PROCESSING',
         currency: event.data.currency,
         amount: event.data.amount,
+        doneBy: null,
         createdAt: event.occurredAt,
         updatedAt: event.occurredAt,
-      });
-      return;
-    case 'TransactionCompleted': {
-      const updated = await session.tx
-        .update(transactionViews)
-        .set({ status: 'COMPLETED', doneBy: event.data.doneBy, version: event.version, updatedAt: event.occurredAt })
-        .where(eq(transactionViews.id, event.aggregateId))
-        .returning({ id: transactionViews.id });
-      if (updated.length !== 1) throw new EventStoreError(`transaction view ${event.aggregateId} is missing`);
-      return;
-    }
+      };
+    case 'TransactionCompleted':
+      return (
+        view && { ...view, status: 'COMPLETED', doneBy: event.data.doneBy, version: event.version, updatedAt: event.occurredAt }
+      );
     default:
-      unreachable(event);
+      return unreachable(event);
   }
 };
 
 /** Inline projection: runs inside the command's transaction. */
-export const projectTransactions = async (session: PostgresSession, events: readonly RecordedEvent[]) => {
-  for (const event of events) await applyOne(session, event as RecordedEvent<TransactionEvent>);
-};
+export const projectTransactions = viewProjection(transactionViews, evolveView);
 
 export const findTransactionView = async (db: Executor, id: string): Promise<TransactionView | undefined> => {
   const [row] = await db.select().from(transactionViews).where(eq(transactionViews.id, id));
