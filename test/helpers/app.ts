@@ -3,6 +3,7 @@ import { afterAll, inject } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { connect, type Connection } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
+import type { ProcessManager } from '../../src/eventstore/process-manager.js';
 import { createLogger } from '../../src/logger.js';
 import { createGraphQLServer, type GraphQLServer } from '../../src/server.js';
 
@@ -20,8 +21,15 @@ export const useConnection = (options: { max?: number } = {}): Connection => {
 export type TestApp = App & { yoga: GraphQLServer };
 
 /** The whole app (pool, store, relay) plus an in-process yoga, stopped after the file's tests. */
-export const useApp = async (options: { relayPollMs?: number; databaseUrl?: string } = {}): Promise<TestApp> => {
-  const app = await startApp({ databaseUrl: options.databaseUrl ?? databaseUrl(), logger: testLogger, relayPollMs: options.relayPollMs ?? 250 });
+export const useApp = async (
+  options: { relayPollMs?: number; databaseUrl?: string; processManagers?: readonly ProcessManager[] } = {},
+): Promise<TestApp> => {
+  const app = await startApp({
+    databaseUrl: options.databaseUrl ?? databaseUrl(),
+    logger: testLogger,
+    relayPollMs: options.relayPollMs ?? 250,
+    ...(options.processManagers && { processManagers: options.processManagers }),
+  });
   afterAll(() => app.close());
   return { ...app, yoga: createGraphQLServer(app.services) };
 };
