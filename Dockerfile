@@ -9,7 +9,9 @@ ENV NODE_ENV=production \
 
 # Dependencies first, so a change in src/ reuses this layer. tsx runs the TypeScript sources,
 # so no build step and no devDependencies.
+# patches/ holds fixes to dependencies, applied by the postinstall script (patch-package).
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY tsconfig.json ./

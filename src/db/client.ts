@@ -16,6 +16,9 @@ export const connect = (url: string, options: { max?: number; applicationName?: 
   const client = postgres(url, {
     max: options.max ?? 20,
     onnotice: () => undefined,
+    // No custom array types to parse; and its query on connect could reject unhandled when a
+    // connection is killed while opening.
+    fetch_types: false,
     connection: { application_name: options.applicationName ?? 'cairn' },
   });
   return {
