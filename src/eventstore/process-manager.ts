@@ -13,6 +13,8 @@ export type Trigger = {
   readonly event: RecordedEvent;
   /** A command context whose events point back at the trigger (causation) and its correlation. */
   command(commandName: string): CommandContext;
+  /** For what a handler decides to drop: a trigger it can never act on should be visible. */
+  readonly logger: Logger;
 };
 
 /**
@@ -154,6 +156,7 @@ export class ProcessManagerRunner {
   private trigger(manager: ProcessManager, event: RecordedEvent): Trigger {
     return {
       event,
+      logger: this.options.logger,
       command: (commandName) => ({
         commandName,
         commandId: newId('cmd'),

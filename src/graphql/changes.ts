@@ -9,7 +9,8 @@ import type { Services } from './context.js';
 export const projectionChanges = <Row extends { version: number }>(
   services: Services,
   aggregateId: string,
-  load: (id: string) => Promise<Row | undefined>,
+  /** The row to send after `event`; the current row when it ignores the event. */
+  load: (id: string, event: RecordedEvent) => Promise<Row | undefined>,
 ): AsyncGenerator<Row> => {
   const events = subscribeToLog(services.relay, services.store, { aggregateId });
   const changes = rows(events, aggregateId, load);
@@ -34,11 +35,11 @@ export const projectionChanges = <Row extends { version: number }>(
 async function* rows<Row extends { version: number }>(
   events: AsyncIterable<RecordedEvent>,
   aggregateId: string,
-  load: (id: string) => Promise<Row | undefined>,
+  load: (id: string, event: RecordedEvent) => Promise<Row | undefined>,
 ): AsyncGenerator<Row> {
   let sent = 0;
-  for await (const _event of events) {
-    const row = await load(aggregateId);
+  for await (const event of events) {
+    const row = await load(aggregateId, event);
     if (row && row.version > sent) {
       sent = row.version;
       yield row;
