@@ -37,6 +37,8 @@ export type ProcessManagerRunnerOptions = {
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly pollMs: number;
+  /** How long one step may take before it is abandoned and tried again (default 30 s). */
+  readonly stepTimeoutMs?: number;
 };
 
 type Step = 'handled' | 'idle' | 'busy-elsewhere';
@@ -116,7 +118,7 @@ export class ProcessManagerRunner {
   private async runUntilIdle(manager: ProcessManager): Promise<void> {
     while (!this.stopped) {
       try {
-        if ((await this.step(manager)) !== 'handled') return;
+        if ((await this.withDeadline(this.step(manager))) !== 'handled') return;
         this.failures.delete(manager.name);
       } catch (error) {
         if (isRetryable(error)) continue;
@@ -131,6 +133,26 @@ export class ProcessManagerRunner {
         return;
       }
     }
+  }
+
+  /**
+   * A step whose connection dies can, in rare driver states, never settle; give up on it after
+   * `stepTimeoutMs` so the manager carries on. Its transaction died with its backend, and the
+   * checkpoint lock (SKIP LOCKED) keeps a slow but live step from running twice.
+   */
+  private withDeadline(step: Promise<Step>): Promise<Step> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`process manager step did not settle in ${this.stepTimeoutMs} ms`)),
+        this.stepTimeoutMs,
+      );
+    });
+    return Promise.race([step, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  private get stepTimeoutMs(): number {
+    return this.options.stepTimeoutMs ?? 30_000;
   }
 
   private step(manager: ProcessManager): Promise<Step> {

@@ -196,8 +196,8 @@ export class Relay {
     return result[0]?.held === true;
   }
 
-  /** The newest commit-safe position: where a relay starting now begins. */
-  private async head(): Promise<LogPosition> {
+  /** The newest commit-safe position in the database: where "from now" begins. */
+  async head(): Promise<LogPosition> {
     const result = await this.options.db.execute<{ transaction_id: string; position: string }>(sql`
       select transaction_id::text as transaction_id, position::text as position from es.outbox
        where transaction_id < pg_snapshot_xmin(pg_current_snapshot())

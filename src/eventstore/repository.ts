@@ -2,7 +2,7 @@ import { executeCommand, handleCommand, type CommandContext, type CommandResult,
 import type { Decider } from './decider.js';
 import { AlreadyExistsError, ConcurrencyConflictError } from './errors.js';
 import { atVersion, replay, type Loaded, type Loader } from './loaders.js';
-import type { EventReader, EventStore, EventStoreSession } from './store.js';
+import type { EventStore, EventStoreSession } from './store.js';
 import type { Event } from './types.js';
 
 export type RepositoryOptions<Command, State, E extends Event, Session extends EventStoreSession, Result> = {
@@ -57,7 +57,8 @@ export const createRepository = <Command, State, E extends Event, Session extend
     /** The current state and version, or null when the stream does not exist. */
     async load(id: string, at?: { version: number }): Promise<Loaded<State> | null> {
       if (at) return atVersion(options.decider, store, id, at.version);
-      const loaded = await (load as unknown as Loader<State, EventReader>)(store, id);
+      // Loaders may read through the session's transaction (a projection row), so give them one.
+      const loaded = await store.transaction((session) => load(session, id));
       return loaded.version === 0 ? null : loaded;
     },
 
@@ -98,3 +99,15 @@ export const createRepository = <Command, State, E extends Event, Session extend
   };
 };
 
+/**
+ * A store that works inside a transaction the caller already holds (a process manager's step):
+ * reads go through that session and `transaction(work)` runs `work` in it. Pair it with a
+ * repository's `.in(session)` for writes, which never retry inside someone else's transaction.
+ */
+export const sessionStore = <Session extends EventStoreSession>(session: Session): EventStore<Session> => ({
+  transaction: (work) => work(session),
+  readStream: (id, options) => session.readStream(id, options),
+  streamVersion: (id) => session.streamVersion(id),
+  readLog: (options) => session.readLog(options),
+  loadSnapshot: (id) => session.loadSnapshot(id),
+});

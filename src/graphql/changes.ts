@@ -1,22 +1,25 @@
 import { subscribeToLog } from '../eventstore/log-subscription.js';
 import type { RecordedEvent } from '../eventstore/types.js';
+import { viewAtVersion, type ViewEvolve } from '../eventstore/view-projection.js';
 import type { Services } from './context.js';
 
 /**
  * The projection of one aggregate after each committed change, from the moment of subscribing.
  * Versions only go up: a row already sent (or an older one) is never sent again.
  */
-export const projectionChanges = <Row extends { version: number }>(
+export const projectionChanges = async <Row extends { version: number }>(
   services: Services,
   aggregateId: string,
   /** The row to send after `event`; the current row when it ignores the event. */
   load: (id: string, event: RecordedEvent) => Promise<Row | undefined>,
-): AsyncGenerator<Row> => {
-  const events = subscribeToLog(services.relay, services.store, { aggregateId });
+): Promise<AsyncGenerator<Row>> => {
+  // From the newest commit-safe position at the moment of subscribing.
+  const after = await services.relay.head();
+  const events = subscribeToLog(services.relay, services.store, { aggregateId, after });
   const changes = rows(events, aggregateId, load);
   // A generator parked in `await` takes `return()` only at its next yield; closing the event
   // subscription directly releases its relay listener even when no change ever comes.
-  return {
+  const iterator: AsyncGenerator<Row> = {
     next: (...args) => changes.next(...args),
     return: async (value) => {
       await events.return(undefined);
@@ -27,9 +30,10 @@ export const projectionChanges = <Row extends { version: number }>(
       return changes.throw(error);
     },
     [Symbol.asyncIterator]() {
-      return this;
+      return iterator;
     },
   };
+  return iterator;
 };
 
 async function* rows<Row extends { version: number }>(
@@ -46,3 +50,20 @@ async function* rows<Row extends { version: number }>(
     }
   }
 }
+
+/**
+ * The row as of each event: the current row when it is at that version (the usual case), else
+ * rebuilt from the stream at that version (the subscriber lags behind the aggregate), so every
+ * committed change is pushed once, in order, even when commands follow each other quickly.
+ */
+export const rowAsOfEvent =
+  <Row extends { version: number }>(
+    services: Services,
+    current: (id: string) => Promise<Row | undefined>,
+    evolve: ViewEvolve<Row, never>,
+  ) =>
+  async (id: string, event: RecordedEvent): Promise<Row | undefined> => {
+    const row = await current(id);
+    if (!row || row.version === event.version) return row;
+    return (await viewAtVersion(services.store, id, event.version, evolve as ViewEvolve<Row>)) ?? undefined;
+  };

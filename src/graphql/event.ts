@@ -132,10 +132,11 @@ builder.subscriptionFields((t) => ({
       aggregateType: t.arg.string({ description: 'Only events of this aggregate type.' }),
       types: t.arg.stringList({ description: 'Only events of these types.' }),
     },
-    subscribe: (_, args, { services }) => {
-      const after = decodeAfter(args.after);
+    subscribe: async (_, args, { services }) => {
+      // "From now" is the newest commit-safe position in the database, not wherever the relay is.
+      const after = decodeAfter(args.after) ?? (await services.relay.head());
       return subscribeToLog(services.relay, services.store, {
-        ...(after && { after }),
+        after,
         ...(args.aggregateId && { aggregateId: String(args.aggregateId) }),
         ...(args.aggregateType && { aggregateType: args.aggregateType }),
         ...typeFilter(args.types),

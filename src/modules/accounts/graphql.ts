@@ -3,8 +3,9 @@ import type { CommandResult } from '../../eventstore/command.js';
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
 import { isId, newId } from '../../eventstore/ids.js';
 import { viewAtVersion } from '../../eventstore/view-projection.js';
+import { checkIdempotencyKey } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
-import { projectionChanges } from '../../graphql/changes.js';
+import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
 import { connectionType, decodeIdCursor, encodeIdCursor, pageSize, toConnection } from '../../graphql/connection.js';
 import { commandErrors, ErrorInterface } from '../../graphql/errors.js';
@@ -15,7 +16,6 @@ import { closeAccount, creditAccount, debitAccount, openAccount, type AccountRes
 import { InsufficientFundsError } from './errors.js';
 import { accounts, evolveAccountView, findAccountView, type AccountView } from './projection.js';
 
-const maxKeyLength = 200;
 
 const AccountStatus = builder.enumType('AccountStatus', {
   description: 'Whether an account takes commands.',
@@ -113,11 +113,6 @@ eventType<Of<'AccountTransferDebitDeclined'>>(
 
 registerNode(idPrefix, 'Account', (id, { services }) => findAccountView(services.db, id));
 
-const checkKey = (key: string | null | undefined): void => {
-  if (key !== null && key !== undefined && (key.length === 0 || key.length > maxKeyLength)) {
-    throw new ValidationError(`idempotencyKey must be 1 to ${maxKeyLength} characters`, 'idempotencyKey');
-  }
-};
 
 const newAccountId = (id: string | number | null | undefined): string => {
   if (id === null || id === undefined) return newId(idPrefix);
@@ -192,7 +187,7 @@ builder.mutationFields((t) => ({
       ...accountResult('The opened account, or why it could not be opened.', 'The account was opened.'),
     },
     resolve: async (_, { input }, context) => {
-      checkKey(input.idempotencyKey);
+      checkIdempotencyKey(input.idempotencyKey);
       const id = newAccountId(input.id);
       const result = await openAccount(
         context.services.store,
@@ -211,7 +206,7 @@ builder.mutationFields((t) => ({
       ...accountResult('The credited account, or why it could not be credited.', 'The account was credited.'),
     },
     resolve: async (_, { input }, context) => {
-      checkKey(input.idempotencyKey);
+      checkIdempotencyKey(input.idempotencyKey);
       const id = existingAccountId(input.accountId);
       const result = await creditAccount(
         context.services.store,
@@ -230,7 +225,7 @@ builder.mutationFields((t) => ({
       ...accountResult('The debited account, or why it was not debited.', 'The account was debited.'),
     },
     resolve: async (_, { input }, context) => {
-      checkKey(input.idempotencyKey);
+      checkIdempotencyKey(input.idempotencyKey);
       const id = existingAccountId(input.accountId);
       const result = await debitAccount(
         context.services.store,
@@ -249,7 +244,7 @@ builder.mutationFields((t) => ({
       ...accountResult('The closed account, or why it could not be closed.', 'The account was closed.'),
     },
     resolve: async (_, { input }, context) => {
-      checkKey(input.idempotencyKey);
+      checkIdempotencyKey(input.idempotencyKey);
       const id = existingAccountId(input.accountId);
       const result = await closeAccount(
         context.services.store,
@@ -305,7 +300,7 @@ builder.subscriptionField('accountChanged', (t) =>
     type: AccountType,
     description: 'The account after each committed change, from now on; versions only go up.',
     args: { id: t.arg.id({ required: true, description: 'An `acc_` id.' }) },
-    subscribe: (_, { id }, { services }) => projectionChanges(services, String(id), (key) => findAccountView(services.db, key)),
+    subscribe: (_, { id }, { services }) => projectionChanges(services, String(id), rowAsOfEvent(services, (key) => findAccountView(services.db, key), evolveAccountView)),
     resolve: (view) => view,
   }),
 );

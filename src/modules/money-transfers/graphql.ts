@@ -2,8 +2,9 @@ import { and, asc, eq, gt, or, type SQL } from 'drizzle-orm';
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
 import { isId, newId } from '../../eventstore/ids.js';
 import { viewAtVersion } from '../../eventstore/view-projection.js';
+import { checkIdempotencyKey } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
-import { projectionChanges } from '../../graphql/changes.js';
+import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
 import { connectionType, decodeIdCursor, encodeIdCursor, pageSize, toConnection } from '../../graphql/connection.js';
 import { commandErrors } from '../../graphql/errors.js';
@@ -16,7 +17,6 @@ import { transferMoney } from './commands.js';
 import { idPrefix, type MoneyTransferEvent } from './money-transfer.js';
 import { evolveMoneyTransferView, findMoneyTransferView, moneyTransfers, type MoneyTransferView } from './projection.js';
 
-const maxKeyLength = 200;
 
 const MoneyTransferStatus = builder.enumType('MoneyTransferStatus', {
   description: 'Where a transfer is in the saga.',
@@ -89,11 +89,6 @@ eventType<Of<'MoneyTransferFailed'>>('MoneyTransferFailed', 'The transfer failed
 
 registerNode(idPrefix, 'MoneyTransfer', (id, { services }) => findMoneyTransferView(services.db, id));
 
-const checkKey = (key: string | null | undefined): void => {
-  if (key !== null && key !== undefined && (key.length === 0 || key.length > maxKeyLength)) {
-    throw new ValidationError(`idempotencyKey must be 1 to ${maxKeyLength} characters`, 'idempotencyKey');
-  }
-};
 
 const newTransferId = (id: string | number | null | undefined): string => {
   if (id === null || id === undefined) return newId(idPrefix);
@@ -125,7 +120,7 @@ builder.mutationFields((t) => ({
       dataField: { name: 'moneyTransfer', description: 'The transfer as this command wrote it.' },
     },
     resolve: async (_, { input }, context) => {
-      checkKey(input.idempotencyKey);
+      checkIdempotencyKey(input.idempotencyKey);
       const id = newTransferId(input.id);
       const fromAccountId = existingAccountId(input.fromAccountId);
       const toAccountId = existingAccountId(input.toAccountId);
@@ -217,9 +212,7 @@ builder.subscriptionField('moneyTransferChanged', (t) =>
     args: { id: t.arg.id({ required: true, description: 'An `mt_` id.' }) },
     // The row as of each event, not the current row: a fast saga must not hide DEBITED.
     subscribe: (_, { id }, { services }) =>
-      projectionChanges(services, String(id), async (key, event) =>
-        (await viewAtVersion(services.store, key, event.version, evolveMoneyTransferView)) ?? undefined,
-      ),
+      projectionChanges(services, String(id), rowAsOfEvent(services, (key) => findMoneyTransferView(services.db, key), evolveMoneyTransferView)),
     resolve: (view) => view,
   }),
 );

@@ -2,7 +2,7 @@ import { IllegalStateError, NotFoundError } from '../../eventstore/errors.js';
 import { replay } from '../../eventstore/loaders.js';
 import type { PostgresSession } from '../../eventstore/postgres-store.js';
 import type { ProcessManager, Trigger } from '../../eventstore/process-manager.js';
-import type { EventStore } from '../../eventstore/store.js';
+import { sessionStore } from '../../eventstore/repository.js';
 import type { RecordedEvent } from '../../eventstore/types.js';
 import type { AccountEvent } from '../accounts/account.js';
 import { accountRepository } from '../accounts/commands.js';
@@ -11,14 +11,6 @@ import { moneyTransferDecider, type MoneyTransferEvent } from './money-transfer.
 import { moneyTransferRepository } from './commands.js';
 
 /** The step's session seen as a store, so repositories bind to it (`.in(session)` writes with it). */
-const sessionStore = (session: PostgresSession): EventStore<PostgresSession> => ({
-  transaction: (work) => work(session),
-  readStream: (id, options) => session.readStream(id, options),
-  streamVersion: (id) => session.streamVersion(id),
-  readLog: (options) => session.readLog(options),
-  loadSnapshot: (id) => session.loadSnapshot(id),
-});
-
 const replayTransfer = replay(moneyTransferDecider);
 
 type Step = (session: PostgresSession, trigger: Trigger) => Promise<void>;

@@ -1,9 +1,10 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
-import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
-import { isId, newId } from '../../eventstore/ids.js';
+import { AlreadyExistsError, IllegalStateError, NotFoundError } from '../../eventstore/errors.js';
+import { isId } from '../../eventstore/ids.js';
 import { viewAtVersion } from '../../eventstore/view-projection.js';
+import { checkIdempotencyKey, clientIdOrNew } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
-import { projectionChanges } from '../../graphql/changes.js';
+import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
 import { connectionType, decodeIdCursor, encodeIdCursor, pageSize, toConnection } from '../../graphql/connection.js';
 import { commandErrors } from '../../graphql/errors.js';
@@ -13,7 +14,6 @@ import { createOrder, processOrder } from './commands.js';
 import { idPrefix, type OrderEvent } from './order.js';
 import { evolveOrderView, findOrder, orders, type OrderView } from './projection.js';
 
-const maxKeyLength = 200;
 
 export const OrderStatusEnum = builder.enumType('OrderStatus', {
   description: 'Where an order is in its life.',
@@ -60,17 +60,8 @@ eventType<Extract<OrderEvent, { type: 'OrderProcessed' }>>(
 
 registerNode(idPrefix, 'Order', (id, { services }) => findOrder(services.db, id));
 
-const checkId = (id: string | number | null | undefined): string => {
-  if (id === null || id === undefined) return newId(idPrefix);
-  if (!isId(idPrefix, String(id))) throw new ValidationError(`id must be an ${idPrefix}_ KSUID`, 'id');
-  return String(id);
-};
+const checkId = (id: string | number | null | undefined): string => clientIdOrNew(idPrefix, id);
 
-const checkKey = (key: string | null | undefined): void => {
-  if (key !== null && key !== undefined && (key.length === 0 || key.length > maxKeyLength)) {
-    throw new ValidationError(`idempotencyKey must be 1 to ${maxKeyLength} characters`, 'idempotencyKey');
-  }
-};
 
 const CreateOrderInput = builder.inputType('CreateOrderInput', {
   description: 'Create an order.',
@@ -102,7 +93,7 @@ builder.mutationFields((t) => ({
       dataField: { name: 'order', description: 'The order as this command wrote it.' },
     },
     resolve: async (_, { input }, context) => {
-      checkKey(input.idempotencyKey);
+      checkIdempotencyKey(input.idempotencyKey);
       const id = checkId(input.id);
       const result = await createOrder(
         context.services.store,
@@ -123,7 +114,7 @@ builder.mutationFields((t) => ({
       dataField: { name: 'order', description: 'The order as this command wrote it.' },
     },
     resolve: async (_, { input }, context) => {
-      checkKey(input.idempotencyKey);
+      checkIdempotencyKey(input.idempotencyKey);
       const id = String(input.id);
       if (!isId(idPrefix, id)) throw new NotFoundError('no order has this id');
       const result = await processOrder(
@@ -187,9 +178,7 @@ builder.subscriptionField('orderChanged', (t) =>
     args: { id: t.arg.id({ required: true, description: 'An `ord_` id.' }) },
     // The row as of each event, not the current row: a fast processor must not hide PROCESSING.
     subscribe: (_, { id }, { services }) =>
-      projectionChanges(services, String(id), async (key, event) =>
-        (await viewAtVersion(services.store, key, event.version, evolveOrderView)) ?? undefined,
-      ),
+      projectionChanges(services, String(id), rowAsOfEvent(services, (key) => findOrder(services.db, key), evolveOrderView)),
     resolve: (view) => view,
   }),
 );

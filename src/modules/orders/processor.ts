@@ -1,19 +1,7 @@
-import { ConcurrencyConflictError, EventStoreError, isDomainError } from '../../eventstore/errors.js';
-import type { PostgresSession } from '../../eventstore/postgres-store.js';
+import { ConcurrencyConflictError, isDomainError } from '../../eventstore/errors.js';
 import type { ProcessManager } from '../../eventstore/process-manager.js';
-import { orderRepository, type OrderStore } from './commands.js';
-
-/**
- * The repository wants a store; inside a process manager's step the step's transaction is the
- * only one a handler may use, so this store reads through it and refuses to open another.
- */
-const stepStore = (session: PostgresSession): OrderStore => ({
-  transaction: () => Promise.reject(new EventStoreError('a process manager step must not open a transaction of its own')),
-  readStream: (id, options) => session.readStream(id, options),
-  streamVersion: (id) => session.streamVersion(id),
-  readLog: (options) => session.readLog(options),
-  loadSnapshot: (id) => session.loadSnapshot(id),
-});
+import { sessionStore } from '../../eventstore/repository.js';
+import { orderRepository } from './commands.js';
 
 /**
  * go-event-sourcing's order processor: answers every OrderProcessingRequested with
@@ -25,7 +13,7 @@ export const orderProcessor: ProcessManager = {
   handles: ['OrderProcessingRequested'],
   async handle(session, trigger) {
     try {
-      await orderRepository(stepStore(session))
+      await orderRepository(sessionStore(session))
         .in(session)
         .update(trigger.event.aggregateId, { type: 'CompleteOrderProcessing' }, trigger.command('completeOrderProcessing'));
     } catch (error) {

@@ -1,9 +1,10 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
-import { isId, newId } from '../../eventstore/ids.js';
+import { isId } from '../../eventstore/ids.js';
 import { viewAtVersion } from '../../eventstore/view-projection.js';
+import { checkIdempotencyKey, clientIdOrNew } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
-import { projectionChanges } from '../../graphql/changes.js';
+import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
 import { connectionType, decodeIdCursor, encodeIdCursor, pageSize, toConnection } from '../../graphql/connection.js';
 import { commandErrors, userInputError } from '../../graphql/errors.js';
@@ -14,7 +15,6 @@ import {
   detailFields,
   idPrefix,
   isCountryCode,
-  maxTextLength,
   type OrganizationDetails,
   type OrganizationEvent,
 } from './organization.js';
@@ -82,17 +82,8 @@ eventType<Extract<OrganizationEvent, { type: 'OrganizationUpdated' }>>(
 
 registerNode(idPrefix, 'Organization', (id, { services }) => findOrganization(services.db, id));
 
-const checkId = (id: string | number | null | undefined): string => {
-  if (id === null || id === undefined) return newId(idPrefix);
-  if (!isId(idPrefix, String(id))) throw new ValidationError(`id must be an ${idPrefix}_ KSUID`, 'id');
-  return String(id);
-};
+const checkId = (id: string | number | null | undefined): string => clientIdOrNew(idPrefix, id);
 
-const checkKey = (key: string | null | undefined): void => {
-  if (key !== null && key !== undefined && (key.length === 0 || key.length > maxTextLength)) {
-    throw new ValidationError(`idempotencyKey must be 1 to ${maxTextLength} characters`, 'idempotencyKey');
-  }
-};
 
 const RegisterOrganizationInput = builder.inputType('RegisterOrganizationInput', {
   description: 'Register an organization.',
@@ -139,7 +130,7 @@ builder.mutationFields((t) => ({
       dataField: { name: 'organization', description: 'The organization as this command wrote it.' },
     },
     resolve: async (_, { input }, context) => {
-      checkKey(input.idempotencyKey);
+      checkIdempotencyKey(input.idempotencyKey);
       const id = checkId(input.id);
       const { idempotencyKey: _key, id: _id, ...details } = input;
       const result = await registerOrganization(
@@ -161,7 +152,7 @@ builder.mutationFields((t) => ({
       dataField: { name: 'organization', description: 'The organization as this command left it.' },
     },
     resolve: async (_, { input }, context) => {
-      checkKey(input.idempotencyKey);
+      checkIdempotencyKey(input.idempotencyKey);
       const id = String(input.id);
       if (!isId(idPrefix, id)) throw new NotFoundError('no organization has this id');
       const result = await updateOrganization(
@@ -239,7 +230,7 @@ builder.subscriptionField('organizationChanged', (t) =>
     description: 'The organization after each committed change, from now on; versions only go up.',
     args: { id: t.arg.id({ required: true, description: 'An `org_` id.' }) },
     subscribe: (_, { id }, { services }) =>
-      projectionChanges(services, String(id), (key) => findOrganization(services.db, key)),
+      projectionChanges(services, String(id), rowAsOfEvent(services, (key) => findOrganization(services.db, key), evolveOrganizationView)),
     resolve: (view) => view,
   }),
 );

@@ -1,8 +1,9 @@
 import { asc, gt } from 'drizzle-orm';
-import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
-import { isId, newId } from '../../eventstore/ids.js';
+import { AlreadyExistsError, IllegalStateError, NotFoundError } from '../../eventstore/errors.js';
+import { isId } from '../../eventstore/ids.js';
+import { checkIdempotencyKey, clientIdOrNew } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
-import { projectionChanges } from '../../graphql/changes.js';
+import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
 import { connectionType, decodeIdCursor, encodeIdCursor, pageSize, toConnection } from '../../graphql/connection.js';
 import { commandErrors } from '../../graphql/errors.js';
@@ -13,7 +14,6 @@ import { viewAtVersion } from '../../eventstore/view-projection.js';
 import { evolveView, findTransactionView, transactionViews, type TransactionView } from './projection.js';
 import { aggregateType, idPrefix, type TransactionEvent } from './transaction.js';
 
-const maxKeyLength = 200;
 
 const TransactionStatus = builder.enumType('TransactionStatus', {
   description: 'Where a transaction is in its life.',
@@ -63,17 +63,8 @@ eventType<Extract<TransactionEvent, { type: 'TransactionCompleted' }>>(
 
 registerNode(idPrefix, 'Transaction', (id, { services }) => findTransactionView(services.db, id));
 
-const checkId = (id: string | null | undefined): string => {
-  if (id === null || id === undefined) return newId(idPrefix);
-  if (!isId(idPrefix, id)) throw new ValidationError(`id must be a ${idPrefix}_ KSUID`, 'id');
-  return id;
-};
+const checkId = (id: string | number | null | undefined): string => clientIdOrNew(idPrefix, id);
 
-const checkKey = (key: string | null | undefined): void => {
-  if (key !== null && key !== undefined && (key.length === 0 || key.length > maxKeyLength)) {
-    throw new ValidationError(`idempotencyKey must be 1 to ${maxKeyLength} characters`, 'idempotencyKey');
-  }
-};
 
 const CreateTransactionInput = builder.inputType('CreateTransactionInput', {
   description: 'Create a transaction.',
@@ -107,7 +98,7 @@ builder.mutationFields((t) => ({
       dataField: { name: 'transaction', description: 'The transaction as this command wrote it.' },
     },
     resolve: async (_, { input }, context) => {
-      checkKey(input.idempotencyKey);
+      checkIdempotencyKey(input.idempotencyKey);
       const id = checkId(input.id === undefined || input.id === null ? null : String(input.id));
       const result = await createTransaction(
         context.services.store,
@@ -128,7 +119,7 @@ builder.mutationFields((t) => ({
       dataField: { name: 'transaction', description: 'The transaction as this command wrote it.' },
     },
     resolve: async (_, { input }, context) => {
-      checkKey(input.idempotencyKey);
+      checkIdempotencyKey(input.idempotencyKey);
       const id = String(input.id);
       if (!isId(idPrefix, id)) throw new NotFoundError('no transaction has this id');
       const result = await completeTransaction(
@@ -188,7 +179,7 @@ builder.subscriptionField('transactionChanged', (t) =>
     description: 'The transaction after each committed change, from now on; versions only go up.',
     args: { id: t.arg.id({ required: true, description: 'A `tx_` id.' }) },
     subscribe: (_, { id }, { services }) =>
-      projectionChanges(services, String(id), (key) => findTransactionView(services.db, key)),
+      projectionChanges(services, String(id), rowAsOfEvent(services, (key) => findTransactionView(services.db, key), evolveView)),
     resolve: (view) => view,
   }),
 );
