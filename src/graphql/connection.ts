@@ -1,4 +1,7 @@
+import { and, asc, gt, type InferSelectModel, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { GraphQLError } from 'graphql';
+import type { Executor } from '../db/client.js';
 import type { OutputRef } from '@pothos/core';
 import { builder } from './builder.js';
 
@@ -88,4 +91,27 @@ export const decodeIdCursor = (cursor: string): string => {
     throw new GraphQLError('after is not a cursor of this list', { extensions: { code: 'VALIDATION_FAILED' } });
   }
   return text.slice(3);
+};
+
+type IdTable = PgTable & { id: PgColumn };
+
+/**
+ * One page of a projection table in id (KSUID) order, after the `after` cursor, narrowed by
+ * `filter`: every `…s(first, after, …)` list query.
+ */
+export const pageById = async <T extends IdTable>(
+  db: Executor,
+  table: T,
+  args: { first?: number | null; after?: string | null },
+  filter?: SQL,
+): Promise<Connection<InferSelectModel<T>>> => {
+  const limit = pageSize(args.first);
+  const after = args.after ? decodeIdCursor(args.after) : undefined;
+  const rows = (await db
+    .select()
+    .from(table as PgTable)
+    .where(and(after === undefined ? undefined : gt(table.id, after), filter))
+    .orderBy(asc(table.id))
+    .limit(limit + 1)) as InferSelectModel<T>[];
+  return toConnection(rows, limit, (row) => encodeIdCursor((row as { id: string }).id), after !== undefined);
 };

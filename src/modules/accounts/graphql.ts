@@ -1,4 +1,3 @@
-import { asc, gt } from 'drizzle-orm';
 import type { CommandResult } from '../../eventstore/command.js';
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
 import { isId, newId } from '../../eventstore/ids.js';
@@ -7,7 +6,7 @@ import { checkIdempotencyKey } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
 import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
-import { connectionType, decodeIdCursor, encodeIdCursor, pageSize, toConnection } from '../../graphql/connection.js';
+import { connectionType, pageById } from '../../graphql/connection.js';
 import { commandErrors, ErrorInterface } from '../../graphql/errors.js';
 import { EventInterface, eventType } from '../../graphql/event.js';
 import { NodeInterface, registerNode } from '../../graphql/node.js';
@@ -281,17 +280,7 @@ builder.queryFields((t) => ({
       first: t.arg.int({ description: 'Page size, at most 500 (50 when absent).' }),
       after: t.arg.string({ description: 'The `endCursor` of the previous page.' }),
     },
-    resolve: async (_, args, { services }) => {
-      const limit = pageSize(args.first);
-      const after = args.after ? decodeIdCursor(args.after) : undefined;
-      const rows = await services.db
-        .select()
-        .from(accounts)
-        .where(after ? gt(accounts.id, after) : undefined)
-        .orderBy(asc(accounts.id))
-        .limit(limit + 1);
-      return toConnection(rows, limit, (row) => encodeIdCursor(row.id), after !== undefined);
-    },
+    resolve: (_, args, { services }) => pageById(services.db, accounts, args),
   }),
 }));
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, or, type SQL } from 'drizzle-orm';
+import { eq, or } from 'drizzle-orm';
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
 import { isId, newId } from '../../eventstore/ids.js';
 import { viewAtVersion } from '../../eventstore/view-projection.js';
@@ -6,7 +6,7 @@ import { checkIdempotencyKey } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
 import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
-import { connectionType, decodeIdCursor, encodeIdCursor, pageSize, toConnection } from '../../graphql/connection.js';
+import { connectionType, pageById } from '../../graphql/connection.js';
 import { commandErrors } from '../../graphql/errors.js';
 import { EventInterface, eventType } from '../../graphql/event.js';
 import { NodeInterface, registerNode } from '../../graphql/node.js';
@@ -141,26 +141,19 @@ const MoneyTransferConnection = connectionType<MoneyTransferView>(
 );
 
 /** A page of transfers, optionally those where `accountId` is the source or the target. */
-const transferPage = async (
+const transferPage = (
   { services }: Context,
   args: { first?: number | null; after?: string | null },
   accountId: string | undefined,
-) => {
-  const limit = pageSize(args.first);
-  const after = args.after ? decodeIdCursor(args.after) : undefined;
-  const conditions: SQL[] = [];
-  if (after !== undefined) conditions.push(gt(moneyTransfers.id, after));
-  if (accountId !== undefined) {
-    conditions.push(or(eq(moneyTransfers.fromAccountId, accountId), eq(moneyTransfers.toAccountId, accountId))!);
-  }
-  const rows = await services.db
-    .select()
-    .from(moneyTransfers)
-    .where(and(...conditions))
-    .orderBy(asc(moneyTransfers.id))
-    .limit(limit + 1);
-  return toConnection(rows, limit, (row) => encodeIdCursor(row.id), after !== undefined);
-};
+) =>
+  pageById(
+    services.db,
+    moneyTransfers,
+    args,
+    accountId === undefined
+      ? undefined
+      : or(eq(moneyTransfers.fromAccountId, accountId), eq(moneyTransfers.toAccountId, accountId)),
+  );
 
 const pageArgs = {
   first: { description: 'Page size, at most 500 (50 when absent).' },

@@ -10,12 +10,12 @@ import { findAccountView } from '../accounts/projection.js';
 import { moneyTransferDecider, type MoneyTransferEvent } from './money-transfer.js';
 import { moneyTransferRepository } from './commands.js';
 
-/** The step's session seen as a store, so repositories bind to it (`.in(session)` writes with it). */
 const replayTransfer = replay(moneyTransferDecider);
 
 type Step = (session: PostgresSession, trigger: Trigger) => Promise<void>;
 type Of<E extends AccountEvent | MoneyTransferEvent, T extends E['type']> = RecordedEvent<Extract<E, { type: T }>>;
 
+/** Repositories bound to the step's session: every write commits with the saga's checkpoint. */
 const accountsIn = (session: PostgresSession) => accountRepository(sessionStore(session)).in(session);
 const transfersIn = (session: PostgresSession) => moneyTransferRepository(sessionStore(session)).in(session);
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { AlreadyExistsError, IllegalStateError, NotFoundError } from '../../eventstore/errors.js';
 import { isId } from '../../eventstore/ids.js';
 import { viewAtVersion } from '../../eventstore/view-projection.js';
@@ -6,7 +6,7 @@ import { checkIdempotencyKey, clientIdOrNew } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
 import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
-import { connectionType, decodeIdCursor, encodeIdCursor, pageSize, toConnection } from '../../graphql/connection.js';
+import { connectionType, pageById } from '../../graphql/connection.js';
 import { commandErrors } from '../../graphql/errors.js';
 import { EventInterface, eventType } from '../../graphql/event.js';
 import { NodeInterface, registerNode } from '../../graphql/node.js';
@@ -151,22 +151,8 @@ builder.queryFields((t) => ({
       after: t.arg.string({ description: 'The `endCursor` of the previous page.' }),
       status: t.arg({ type: OrderStatusEnum, description: 'Only orders in this status.' }),
     },
-    resolve: async (_, args, { services }) => {
-      const limit = pageSize(args.first);
-      const after = args.after ? decodeIdCursor(args.after) : undefined;
-      const rows = await services.db
-        .select()
-        .from(orders)
-        .where(
-          and(
-            after === undefined ? undefined : gt(orders.id, after),
-            args.status == null ? undefined : eq(orders.status, args.status),
-          ),
-        )
-        .orderBy(asc(orders.id))
-        .limit(limit + 1);
-      return toConnection(rows, limit, (row) => encodeIdCursor(row.id), after !== undefined);
-    },
+    resolve: (_, args, { services }) =>
+      pageById(services.db, orders, args, args.status == null ? undefined : eq(orders.status, args.status)),
   }),
 }));
 

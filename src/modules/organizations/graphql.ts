@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
 import { isId } from '../../eventstore/ids.js';
 import { viewAtVersion } from '../../eventstore/view-projection.js';
@@ -6,7 +6,7 @@ import { checkIdempotencyKey, clientIdOrNew } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
 import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
-import { connectionType, decodeIdCursor, encodeIdCursor, pageSize, toConnection } from '../../graphql/connection.js';
+import { connectionType, pageById } from '../../graphql/connection.js';
 import { commandErrors, userInputError } from '../../graphql/errors.js';
 import { EventInterface, eventType } from '../../graphql/event.js';
 import { NodeInterface, registerNode } from '../../graphql/node.js';
@@ -204,22 +204,9 @@ builder.queryFields((t) => ({
       after: t.arg.string({ description: 'The `endCursor` of the previous page.' }),
       country: t.arg.string({ description: 'Only organizations of this ISO 3166-1 alpha-2 country.' }),
     },
-    resolve: async (_, args, { services }) => {
-      const limit = pageSize(args.first);
-      const after = args.after ? decodeIdCursor(args.after) : undefined;
+    resolve: (_, args, { services }) => {
       const country = countryFilter(args.country);
-      const rows = await services.db
-        .select()
-        .from(organizations)
-        .where(
-          and(
-            after === undefined ? undefined : gt(organizations.id, after),
-            country === undefined ? undefined : eq(organizations.country, country),
-          ),
-        )
-        .orderBy(asc(organizations.id))
-        .limit(limit + 1);
-      return toConnection(rows, limit, (row) => encodeIdCursor(row.id), after !== undefined);
+      return pageById(services.db, organizations, args, country === undefined ? undefined : eq(organizations.country, country));
     },
   }),
 }));
