@@ -1,4 +1,5 @@
 import { connect } from './db/client.js';
+import { watchFence } from './eventstore/fence-watch.js';
 import { createNotifier } from './eventstore/notifier.js';
 import { PostgresEventStore } from './eventstore/postgres-store.js';
 import { ProcessManagerRunner, type ProcessManager } from './eventstore/process-manager.js';
@@ -19,6 +20,8 @@ export const startApp = async (options: {
   logger: Logger;
   relayPollMs: number;
   poolSize?: number;
+  /** Log a warning while a transaction holds the commit-safe fence longer than this; absent: no watch. */
+  fenceWarnMs?: number;
   /** Defaults to every module's; tests may run none or their own. */
   processManagers?: readonly ProcessManager[];
 }): Promise<App> => {
@@ -55,9 +58,14 @@ export const startApp = async (options: {
     await closeConnections();
     throw error;
   }
+  const stopFenceWatch =
+    options.fenceWarnMs === undefined
+      ? async () => undefined
+      : watchFence({ db: connection.db, logger: options.logger, warnAfterMs: options.fenceWarnMs });
   return {
     services: { db: connection.db, store, relay, processManagers, logger: options.logger, clock },
     close: async () => {
+      await stopFenceWatch();
       await processManagers.stop();
       await relay.stop();
       await closeConnections();

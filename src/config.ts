@@ -10,6 +10,8 @@ export type Config = {
   readonly logLevel: LogLevel;
   /** Safety poll of the relay, covering lost notifications. */
   readonly relayPollMs: number;
+  /** Warn when a transaction holds the commit-safe fence for longer than this. */
+  readonly fenceWarnMs: number;
 };
 
 const logLevels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
@@ -35,5 +37,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     dataDir: env.CAIRN_DATA_DIR || '.data',
     logLevel,
     relayPollMs: integer('CAIRN_RELAY_POLL_MS', env.CAIRN_RELAY_POLL_MS, 1000, 10, 60_000),
+    fenceWarnMs: integer('CAIRN_FENCE_WARN_MS', env.CAIRN_FENCE_WARN_MS, 10_000, 1, 86_400_000),
   };
 };

@@ -9,7 +9,12 @@ const logger = createLogger(config.logLevel, { service: 'cairn' });
 const startedAt = performance.now();
 
 const database = await provideDatabase(config, logger, { ownSignals: true });
-const app = await startApp({ databaseUrl: database.url, logger, relayPollMs: config.relayPollMs }).catch(
+const app = await startApp({
+  databaseUrl: database.url,
+  logger,
+  relayPollMs: config.relayPollMs,
+  fenceWarnMs: config.fenceWarnMs,
+}).catch(
   async (error: unknown) => {
     await database.stop();
     throw error;

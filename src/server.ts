@@ -8,13 +8,15 @@ import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { Context, Services } from './graphql/context.js';
 import { defaultQuery } from './graphql/graphiql.js';
 import { schema } from './graphql/schema.js';
+import { createMetrics, metricsPath, serveMetrics } from './metrics.js';
 
 export const graphqlPath = '/graphql';
 export const maxBodyBytes = 1024 * 1024;
+const shutdownGraceMs = 2_000;
 const maxCorrelationIdLength = 200;
 
 export type Limits = { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
@@ -77,11 +79,23 @@ const readiness = async (services: Services) => {
   return { ready: database && services.relay.ready, database, relay: services.relay.ready };
 };
 
-/** The HTTP server: GraphQL (HTTP, SSE and graphql-ws on one path), /health and /ready. */
-export const createHttpServer = (services: Services, limits: Limits = defaultLimits): HttpServer => {
+/** WebSocket heartbeat interval, and how long a client has to send graphql-ws `connection_init`. */
+export type ConnectionTimeouts = { webSocketPingMs: number; connectionInitTimeoutMs: number };
+export const defaultTimeouts: ConnectionTimeouts = { webSocketPingMs: 12_000, connectionInitTimeoutMs: 5_000 };
+
+/** The HTTP server: GraphQL (HTTP, SSE and graphql-ws on one path), /health, /ready and /metrics. */
+export const createHttpServer = (
+  services: Services,
+  limits: Limits = defaultLimits,
+  timeouts: ConnectionTimeouts = defaultTimeouts,
+): HttpServer => {
   const yoga = createGraphQLServer(services, limits);
+  const metrics = createMetrics(services);
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const started = performance.now();
+    res.once('close', () => metrics.observeRequest(path, res.statusCode, (performance.now() - started) / 1000));
+    if (path === metricsPath) return void serveMetrics(metrics, res, services.logger);
     if (path === '/health') return json(res, 200, { status: 'ok' });
     if (path === '/ready') {
       void readiness(services).then((state) => json(res, state.ready ? 200 : 503, state));
@@ -94,8 +108,27 @@ export const createHttpServer = (services: Services, limits: Limits = defaultLim
   });
 
   const sockets = new WebSocketServer({ server, path: graphqlPath, maxPayload: maxBodyBytes });
+  // WebSocket-level heartbeat: a socket that has not answered the last ping is dead; end it.
+  const alive = new WeakMap<WebSocket, boolean>();
+  sockets.on('connection', (socket) => {
+    alive.set(socket, true);
+    socket.on('pong', () => alive.set(socket, true));
+  });
+  const heartbeat = setInterval(() => {
+    for (const socket of sockets.clients) {
+      if (alive.get(socket) === false) {
+        socket.terminate();
+        continue;
+      }
+      alive.set(socket, false);
+      socket.ping();
+    }
+  }, timeouts.webSocketPingMs);
+  heartbeat.unref();
   const wsServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
+      // A client must send connection_init within this time, or the socket is closed (4408).
+      connectionInitWaitTimeout: timeouts.connectionInitTimeoutMs,
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
@@ -121,12 +154,16 @@ export const createHttpServer = (services: Services, limits: Limits = defaultLim
     server,
     yoga,
     close: async () => {
-      await wsServer.dispose();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve())); // no new connections
+      services.relay.endSubscriptions(); // open SSE streams end with `complete`
+      await wsServer.dispose(); // graphql-ws sockets close with 1001 (going away)
+      clearInterval(heartbeat);
       await new Promise<void>((resolve) => sockets.close(() => resolve()));
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      server.closeIdleConnections();
+      // Give the streams a moment to flush their last events, then cut whatever is left.
+      const grace = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
+      await closed;
+      clearTimeout(grace);
     },
   };
 };

@@ -39,6 +39,7 @@ export class Relay {
   private listening = false;
   private databaseHealthy = false;
   private stopped = false;
+  private delivered = 0;
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -53,6 +54,11 @@ export class Relay {
 
   get closed(): boolean {
     return this.stopped;
+  }
+
+  /** How many events this relay has handed to its listeners since it started. */
+  get deliveredEvents(): number {
+    return this.delivered;
   }
 
   /** How many subscribers are listening now. */
@@ -97,6 +103,11 @@ export class Relay {
     for (const onClose of this.closeListeners) onClose();
     this.listeners.clear();
     this.closeListeners.clear();
+  }
+
+  /** Ends every subscriber's stream (they complete normally); used by a graceful shutdown. */
+  endSubscriptions(): void {
+    for (const onClose of [...this.closeListeners]) onClose();
   }
 
   subscribe(listener: RelayListener, onClose: () => void): () => void {
@@ -156,6 +167,7 @@ export class Relay {
   private publish(rows: readonly EventRow[]): void {
     const batch = rows.map(toRecordedEvent);
     this.current = batch.at(-1)!.logPosition;
+    this.delivered += batch.length;
     for (const listener of this.listeners) {
       try {
         listener(batch);

@@ -1,0 +1,115 @@
+import type { ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { eventsAfter, eventsBehindFence, lagCountCap, oldestFenceHolder } from './eventstore/lag.js';
+import type { Services } from './graphql/context.js';
+import type { Logger } from './logger.js';
+
+export const metricsPath = '/metrics';
+
+/** The paths request metrics are labelled with; anything else is `other`, so labels stay bounded. */
+const knownPaths = new Set(['/graphql', '/health', '/ready', metricsPath]);
+export const metricPath = (path: string): string => (knownPaths.has(path) ? path : 'other');
+
+export type Metrics = {
+  readonly registry: Registry;
+  /** Records one answered HTTP request. */
+  observeRequest(path: string, status: number, seconds: number): void;
+};
+
+/**
+ * A registry of its own per server, so several servers in one process never collide. Database
+ * gauges are read on scrape, one cheap query each; the relay's figures are read from the relay.
+ */
+export const createMetrics = (services: Pick<Services, 'db' | 'relay'>): Metrics => {
+  const { db, relay } = services;
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+
+  new Gauge({
+    name: 'cairn_relay_lag_events',
+    help: `Committed events not yet delivered by this instance's relay: outbox rows after its cursor, including those waiting behind the fence; counted up to ${lagCountCap}.`,
+    registers,
+    async collect() {
+      this.set(await eventsAfter(db, relay.cursor));
+    },
+  });
+  new Gauge({
+    name: 'cairn_fence_lag_seconds',
+    help: 'How long the oldest running transaction holding an xid (and so the commit-safe fence) has been open, anywhere in the cluster; 0 when none.',
+    registers,
+    async collect() {
+      const holder = await oldestFenceHolder(db);
+      this.set(holder ? holder.ageMs / 1000 : 0);
+    },
+  });
+  new Gauge({
+    name: 'cairn_fence_held_events',
+    help: `Committed events that readers cannot see yet because an older transaction is still open; counted up to ${lagCountCap}.`,
+    registers,
+    async collect() {
+      this.set(await eventsBehindFence(db));
+    },
+  });
+  new Gauge({
+    name: 'cairn_relay_connected',
+    help: "1 while the relay's LISTEN connection and its database reads are healthy, 0 otherwise.",
+    registers,
+    collect() {
+      this.set(relay.ready ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'cairn_relay_listeners',
+    help: 'Subscribers (subscriptions and process managers) listening to the relay now.',
+    registers,
+    collect() {
+      this.set(relay.listenerCount);
+    },
+  });
+  let counted = 0;
+  new Counter({
+    name: 'cairn_relay_delivered_events_total',
+    help: 'Events the relay has handed to its listeners since the process started.',
+    registers,
+    collect() {
+      const delivered = relay.deliveredEvents;
+      this.inc(delivered - counted);
+      counted = delivered;
+    },
+  });
+
+  const requests = new Counter({
+    name: 'cairn_http_requests_total',
+    help: 'HTTP requests answered, by path and status.',
+    labelNames: ['path', 'status'] as const,
+    registers,
+  });
+  const durations = new Histogram({
+    name: 'cairn_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by path (for SSE: until the stream ends).',
+    labelNames: ['path'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+
+  return {
+    registry,
+    observeRequest(path, status, seconds) {
+      const label = metricPath(path);
+      requests.inc({ path: label, status: String(status) });
+      durations.observe({ path: label }, seconds);
+    },
+  };
+};
+
+/** Answers a scrape; a failed database gauge fails the scrape (500) rather than reporting zeros. */
+export const serveMetrics = async (metrics: Metrics, res: ServerResponse, logger: Logger): Promise<void> => {
+  try {
+    const body = await metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body);
+  } catch (error) {
+    logger.warn('metrics scrape failed', { error });
+    res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n');
+  }
+};

@@ -1,0 +1,155 @@
+import type { AddressInfo } from 'node:net';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp } from '../../src/app.js';
+import type { Logger } from '../../src/logger.js';
+import { createHttpServer, graphqlPath, type HttpServer } from '../../src/server.js';
+import { databaseUrl } from '../helpers/app.js';
+import { waitFor } from '../helpers/wait.js';
+
+type LogCall = { message: string; fields: Record<string, unknown> };
+const warnings: LogCall[] = [];
+const recordingLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message, fields = {}) => warnings.push({ message, fields }),
+  error: () => undefined,
+};
+
+const app = await startApp({
+  databaseUrl: databaseUrl(),
+  logger: recordingLogger,
+  relayPollMs: 250,
+  processManagers: [],
+  fenceWarnMs: 200,
+});
+afterAll(() => app.close());
+
+const sql = postgres(databaseUrl(), { max: 1, onnotice: () => undefined });
+afterAll(() => sql.end());
+
+let http: HttpServer;
+let base: string;
+beforeAll(async () => {
+  http = createHttpServer(app.services);
+  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
+});
+afterAll(() => http?.close());
+
+const scrape = async (): Promise<string> => {
+  const response = await fetch(`${base}/metrics`);
+  expect(response.status).toBe(200);
+  return response.text();
+};
+
+/** The value of a sample line `name{labels} value`, or of `name value` when no labels are given. */
+const sample = (text: string, name: string, labels = ''): number | undefined => {
+  const prefix = labels ? `${name}{${labels}} ` : `${name} `;
+  const line = text.split('\n').find((candidate) => candidate.startsWith(prefix));
+  return line === undefined ? undefined : Number(line.slice(prefix.length));
+};
+
+const metric = async (name: string, labels = ''): Promise<number> => {
+  const value = sample(await scrape(), name, labels);
+  if (value === undefined) throw new Error(`no sample for ${name}{${labels}}`);
+  return value;
+};
+
+const openAccount = async (): Promise<void> => {
+  const response = await fetch(`${base}${graphqlPath}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({
+      query: `mutation ($input: OpenAccountInput!) { openAccount(input: $input) { __typename } }`,
+      variables: { input: { owner: 'metrics', currency: 'EUR', initialBalance: '1.00' } },
+    }),
+  });
+  expect(await response.json()).toEqual({ data: { openAccount: { __typename: 'OpenAccountSuccess' } } });
+};
+
+/** A write transaction (it takes an xid), marked in its query text, kept open until `release` is called. */
+const holdFence = async () => {
+  const marker = `cairn-metrics-fence-${Math.random().toString(36).slice(2, 10)}`;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let opened!: (pid: number) => void;
+  const pid = new Promise<number>((resolve) => (opened = resolve));
+  const done = sql.begin(async (tx) => {
+    const [row] = await tx.unsafe<{ pid: number }[]>(
+      `select pg_backend_pid() as pid, pg_current_xact_id() as xid /* ${marker} */`,
+    );
+    opened(row!.pid);
+    await gate;
+  });
+  return { pid: await pid, marker, release: async () => (release(), await done) };
+};
+
+describe('GET /metrics', () => {
+  it('answers 200 in the Prometheus text format with every metric', async () => {
+    await fetch(`${base}/health`);
+    const response = await fetch(`${base}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
+    for (const name of [
+      'cairn_relay_lag_events',
+      'cairn_fence_lag_seconds',
+      'cairn_fence_held_events',
+      'cairn_relay_connected',
+      'cairn_relay_listeners',
+      'cairn_relay_delivered_events_total',
+      'cairn_http_requests_total',
+      'cairn_http_request_duration_seconds',
+      'process_cpu_user_seconds_total',
+      'nodejs_eventloop_lag_seconds',
+    ]) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
+    expect(sample(text, 'cairn_relay_connected')).toBe(1);
+    expect(sample(text, 'cairn_http_requests_total', 'path="/health",status="200"')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('labels unknown paths as other', async () => {
+    expect((await fetch(`${base}/nope?x=1`)).status).toBe(404);
+    expect(await metric('cairn_http_requests_total', 'path="other",status="404"')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts the events the relay delivers after a command', async () => {
+    const before = await metric('cairn_relay_delivered_events_total');
+    await openAccount();
+    await app.services.relay.settle();
+    expect(await metric('cairn_relay_delivered_events_total')).toBeGreaterThan(before);
+    expect(await metric('cairn_http_requests_total', 'path="/graphql",status="200"')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('shows fence lag and held events while a write transaction is open, and neither after it commits', async () => {
+    const holder = await holdFence();
+    try {
+      // The oldest holder is at least as old as ours, so this becomes true while ours is open.
+      await waitFor(async () => (await metric('cairn_fence_lag_seconds')) >= 1, 'fence lag of at least 1 s');
+      await openAccount(); // committed after our xid: behind the fence until we finish
+      const text = await scrape();
+      expect(sample(text, 'cairn_fence_held_events')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'cairn_relay_lag_events')).toBeGreaterThanOrEqual(1);
+    } finally {
+      await holder.release();
+    }
+    await waitFor(async () => (await metric('cairn_fence_lag_seconds')) < 0.5, 'fence lag back to about 0');
+    await app.services.relay.settle();
+  });
+
+  it('logs a warning naming the transaction that holds the fence too long', async () => {
+    const holder = await holdFence();
+    try {
+      const warning = await waitFor(
+        () => warnings.find((call) => call.fields.pid === holder.pid && String(call.fields.query).includes(holder.marker)),
+        'a fence warning for our transaction',
+      );
+      expect(warning.message).toMatch(/fence/);
+      expect(warning.fields.ageMs).toBeGreaterThan(200);
+    } finally {
+      await holder.release();
+    }
+  });
+});
