@@ -63,7 +63,7 @@ export type GraphQLServer = YogaServerInstance<ServerContext, Context>;
 export type HttpServer = {
   readonly server: Server;
   readonly yoga: GraphQLServer;
-  /** Stops accepting connections and ends open streams and sockets. */
+  /** Stops accepting connections and ends open streams and sockets; calling it again is harmless. */
   close(): Promise<void>;
 };
 
@@ -150,22 +150,25 @@ export const createHttpServer = (
     sockets,
   );
 
+  let closing: Promise<void> | undefined;
   return {
     server,
     yoga,
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve())); // no new connections
-      services.relay.endSubscriptions(); // open SSE streams end with `complete`
-      await wsServer.dispose(); // graphql-ws sockets close with 1001 (going away)
-      clearInterval(heartbeat);
-      await new Promise<void>((resolve) => sockets.close(() => resolve()));
-      server.closeIdleConnections();
-      // Give the streams a moment to flush their last events, then cut whatever is left.
-      const grace = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
-      await closed;
-      clearTimeout(grace);
-    },
+    close: () => (closing ??= shutdown()),
   };
+
+  async function shutdown(): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve())); // no new connections
+    services.relay.endSubscriptions(); // open SSE streams end with `complete`
+    await wsServer.dispose(); // graphql-ws sockets close with 1001 (going away)
+    clearInterval(heartbeat);
+    await new Promise<void>((resolve) => sockets.close(() => resolve()));
+    server.closeIdleConnections();
+    // Give the streams a moment to flush their last events, then cut whatever is left.
+    const grace = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
+    await closed;
+    clearTimeout(grace);
+  }
 };
 
 type Enveloped = {

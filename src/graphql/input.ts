@@ -1,4 +1,4 @@
-import { ValidationError } from '../eventstore/errors.js';
+import { NotFoundError, ValidationError } from '../eventstore/errors.js';
 import { isId, newId } from '../eventstore/ids.js';
 
 export const maxIdempotencyKeyLength = 200;
@@ -14,4 +14,10 @@ export const checkIdempotencyKey = (key: string | null | undefined): void => {
   if (key !== null && key !== undefined && (key.length === 0 || key.length > maxIdempotencyKeyLength)) {
     throw new ValidationError(`idempotencyKey must be 1 to ${maxIdempotencyKeyLength} characters`, 'idempotencyKey');
   }
+};
+
+/** The id of an aggregate a command acts on; one that cannot be of this type is simply not found. */
+export const existingId = (prefix: string, id: string | number, what: string): string => {
+  if (!isId(prefix, String(id))) throw new NotFoundError(`no ${what} has this id`);
+  return String(id);
 };

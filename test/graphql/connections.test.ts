@@ -1,20 +1,12 @@
-import type { AddressInfo } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { newId } from '../../src/eventstore/ids.js';
-import { createHttpServer } from '../../src/server.js';
-import { useApp } from '../helpers/app.js';
+import { useApp, useHttpServer } from '../helpers/app.js';
 import { waitFor, within } from '../helpers/wait.js';
 
 const app = await useApp();
-const http = createHttpServer(app.services, undefined, { webSocketPingMs: 200, connectionInitTimeoutMs: 300 });
-await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-let closed = false;
-afterAll(async () => {
-  if (!closed) await http.close();
-});
-const port = (http.server.address() as AddressInfo).port;
-const url = `http://127.0.0.1:${port}/graphql`;
+const { http, port, base } = await useHttpServer(app, { webSocketPingMs: 200, connectionInitTimeoutMs: 300 });
+const url = `${base}/graphql`;
 
 /** Reads an SSE response as text, chunk by chunk. */
 const reader = (response: Response) => {
@@ -95,7 +87,6 @@ describe('connections', () => {
     await new Promise((resolve) => socket.once('open', resolve));
     socket.send(JSON.stringify({ type: 'connection_init' }));
     const wsClosed = closeCode(socket);
-    closed = true;
     await within(http.close(), 'the server to close');
     const ended = await sse.readUntil((text) => text.includes('event: complete'), 'the complete event');
     expect(ended).toBe(true);

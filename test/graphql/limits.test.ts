@@ -1,11 +1,11 @@
 import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer, defaultLimits, graphqlPath, maxBodyBytes, type HttpServer } from '../../src/server.js';
-import { useApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { defaultLimits, graphqlPath, maxBodyBytes } from '../../src/server.js';
+import { useApp, useHttpServer } from '../helpers/app.js';
 import { execute } from '../helpers/graphql.js';
 
 const app = await useApp();
+const server = await useHttpServer(app);
 
 /** `{ __type(name: "Query") { ofType { … { name } } } }`: depth is `levels + 2`. */
 const nestedQuery = (levels: number): string =>
@@ -53,15 +53,7 @@ it('rejects a request body over 1 MiB in process too', async () => {
 });
 
 describe('the HTTP server', () => {
-  let http: HttpServer;
-  let base: string;
-
-  beforeAll(async () => {
-    http = createHttpServer(app.services);
-    await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => http?.close());
+  const { base } = server;
 
   const post = (body: string) =>
     fetch(`${base}${graphqlPath}`, {

@@ -1,10 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startApp } from '../../src/app.js';
 import type { Logger } from '../../src/logger.js';
-import { createHttpServer, graphqlPath, type HttpServer } from '../../src/server.js';
-import { databaseUrl } from '../helpers/app.js';
+import { graphqlPath } from '../../src/server.js';
+import { databaseUrl, useHttpServer } from '../helpers/app.js';
 import { waitFor } from '../helpers/wait.js';
 
 type LogCall = { message: string; fields: Record<string, unknown> };
@@ -28,14 +27,7 @@ afterAll(() => app.close());
 const sql = postgres(databaseUrl(), { max: 1, onnotice: () => undefined });
 afterAll(() => sql.end());
 
-let http: HttpServer;
-let base: string;
-beforeAll(async () => {
-  http = createHttpServer(app.services);
-  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
-});
-afterAll(() => http?.close());
+const { base } = await useHttpServer(app);
 
 const scrape = async (): Promise<string> => {
   const response = await fetch(`${base}/metrics`);

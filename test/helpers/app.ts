@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import { afterAll, inject } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
@@ -5,7 +6,13 @@ import { connect, type Connection } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import type { ProcessManager } from '../../src/eventstore/process-manager.js';
 import { createLogger } from '../../src/logger.js';
-import { createGraphQLServer, type GraphQLServer } from '../../src/server.js';
+import {
+  createGraphQLServer,
+  createHttpServer,
+  type ConnectionTimeouts,
+  type GraphQLServer,
+  type HttpServer,
+} from '../../src/server.js';
 
 export const databaseUrl = (): string => inject('databaseUrl');
 
@@ -51,4 +58,15 @@ export const useIsolatedDatabase = async (): Promise<string> => {
     await admin.end();
   });
   return url.toString();
+};
+
+export type TestHttp = { readonly http: HttpServer; readonly base: string; readonly port: number };
+
+/** The real HTTP server on a free loopback port, closed after the file's tests. */
+export const useHttpServer = async (app: Pick<App, 'services'>, timeouts?: ConnectionTimeouts): Promise<TestHttp> => {
+  const http = createHttpServer(app.services, undefined, timeouts);
+  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
+  afterAll(() => http.close());
+  const port = (http.server.address() as AddressInfo).port;
+  return { http, port, base: `http://127.0.0.1:${port}` };
 };

@@ -1,8 +1,8 @@
 import type { CommandResult } from '../../eventstore/command.js';
-import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
-import { isId, newId } from '../../eventstore/ids.js';
+import { AlreadyExistsError, IllegalStateError, NotFoundError } from '../../eventstore/errors.js';
+import { isId } from '../../eventstore/ids.js';
 import { viewAtVersion } from '../../eventstore/view-projection.js';
-import { checkIdempotencyKey } from '../../graphql/input.js';
+import { checkIdempotencyKey, clientIdOrNew, existingId } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
 import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
@@ -113,17 +113,10 @@ eventType<Of<'AccountTransferDebitDeclined'>>(
 registerNode(idPrefix, 'Account', (id, { services }) => findAccountView(services.db, id));
 
 
-const newAccountId = (id: string | number | null | undefined): string => {
-  if (id === null || id === undefined) return newId(idPrefix);
-  if (!isId(idPrefix, String(id))) throw new ValidationError(`id must be an ${idPrefix}_ KSUID`, 'id');
-  return String(id);
-};
+const newAccountId = (id: string | number | null | undefined): string => clientIdOrNew(idPrefix, id);
 
 /** An id that cannot be an account is simply not found. */
-export const existingAccountId = (id: string | number): string => {
-  if (!isId(idPrefix, String(id))) throw new NotFoundError('no account has this id');
-  return String(id);
-};
+export const existingAccountId = (id: string | number): string => existingId(idPrefix, id, 'account');
 
 /** A recorded AccountDebitDeclined answers INSUFFICIENT_FUNDS, on the first call and on replays. */
 const settle = ({ result }: CommandResult<AccountResult>): AccountView => {

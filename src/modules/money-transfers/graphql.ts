@@ -1,8 +1,8 @@
 import { eq, or } from 'drizzle-orm';
-import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
-import { isId, newId } from '../../eventstore/ids.js';
+import { AlreadyExistsError, IllegalStateError, NotFoundError } from '../../eventstore/errors.js';
+import { isId } from '../../eventstore/ids.js';
 import { viewAtVersion } from '../../eventstore/view-projection.js';
-import { checkIdempotencyKey } from '../../graphql/input.js';
+import { checkIdempotencyKey, clientIdOrNew } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
 import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
@@ -90,11 +90,7 @@ eventType<Of<'MoneyTransferFailed'>>('MoneyTransferFailed', 'The transfer failed
 registerNode(idPrefix, 'MoneyTransfer', (id, { services }) => findMoneyTransferView(services.db, id));
 
 
-const newTransferId = (id: string | number | null | undefined): string => {
-  if (id === null || id === undefined) return newId(idPrefix);
-  if (!isId(idPrefix, String(id))) throw new ValidationError(`id must be an ${idPrefix}_ KSUID`, 'id');
-  return String(id);
-};
+const newTransferId = (id: string | number | null | undefined): string => clientIdOrNew(idPrefix, id);
 
 const TransferMoneyInput = builder.inputType('TransferMoneyInput', {
   description: 'Move money between two accounts of the same currency.',

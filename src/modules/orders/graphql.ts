@@ -1,8 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { AlreadyExistsError, IllegalStateError, NotFoundError } from '../../eventstore/errors.js';
-import { isId } from '../../eventstore/ids.js';
 import { viewAtVersion } from '../../eventstore/view-projection.js';
-import { checkIdempotencyKey, clientIdOrNew } from '../../graphql/input.js';
+import { checkIdempotencyKey, clientIdOrNew, existingId } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
 import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
@@ -115,8 +114,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_, { input }, context) => {
       checkIdempotencyKey(input.idempotencyKey);
-      const id = String(input.id);
-      if (!isId(idPrefix, id)) throw new NotFoundError('no order has this id');
+      const id = existingId(idPrefix, input.id, 'order');
       const result = await processOrder(
         context.services.store,
         { id, ...(input.expectedVersion != null && { expectedVersion: input.expectedVersion }) },

@@ -1,8 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
-import { isId } from '../../eventstore/ids.js';
 import { viewAtVersion } from '../../eventstore/view-projection.js';
-import { checkIdempotencyKey, clientIdOrNew } from '../../graphql/input.js';
+import { checkIdempotencyKey, clientIdOrNew, existingId } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
 import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
@@ -153,8 +152,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_, { input }, context) => {
       checkIdempotencyKey(input.idempotencyKey);
-      const id = String(input.id);
-      if (!isId(idPrefix, id)) throw new NotFoundError('no organization has this id');
+      const id = existingId(idPrefix, input.id, 'organization');
       const result = await updateOrganization(
         context.services.store,
         {

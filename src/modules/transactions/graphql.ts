@@ -1,6 +1,5 @@
 import { AlreadyExistsError, IllegalStateError, NotFoundError } from '../../eventstore/errors.js';
-import { isId } from '../../eventstore/ids.js';
-import { checkIdempotencyKey, clientIdOrNew } from '../../graphql/input.js';
+import { checkIdempotencyKey, clientIdOrNew, existingId } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
 import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
 import { commandContext } from '../../graphql/command.js';
@@ -119,8 +118,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_, { input }, context) => {
       checkIdempotencyKey(input.idempotencyKey);
-      const id = String(input.id);
-      if (!isId(idPrefix, id)) throw new NotFoundError('no transaction has this id');
+      const id = existingId(idPrefix, input.id, 'transaction');
       const result = await completeTransaction(
         context.services.store,
         { id, doneBy: input.doneBy, ...(input.expectedVersion != null && { expectedVersion: input.expectedVersion }) },
