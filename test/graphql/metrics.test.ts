@@ -110,8 +110,11 @@ describe('GET /metrics', () => {
   it('counts the events the relay delivers after a command', async () => {
     const before = await metric('cairn_relay_delivered_events_total');
     await openAccount();
-    await app.services.relay.settle();
-    expect(await metric('cairn_relay_delivered_events_total')).toBeGreaterThan(before);
+    // Delivery waits for the commit-safe fence, which other test files may hold for a moment.
+    await waitFor(
+      async () => (await metric('cairn_relay_delivered_events_total')) > before,
+      'the relay to deliver the new event',
+    );
     expect(await metric('cairn_http_requests_total', 'path="/graphql",status="200"')).toBeGreaterThanOrEqual(1);
   });
 
