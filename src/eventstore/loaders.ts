@@ -1,4 +1,5 @@
-import type { Event } from './types.js';
+import { fold } from './decider.js';
+import type { Event, RecordedEvent } from './types.js';
 import type { EventReader } from './store.js';
 
 /** An aggregate's state and the stream version it reflects (0 when the stream does not exist). */
@@ -14,13 +15,20 @@ type Evolving<State, E extends Event> = {
   evolve(state: State, event: E): State;
 };
 
+/** Folds a stream read from the store (typed only as `Event`) with the aggregate's `evolve`. */
+const evolveAll = <State, E extends Event>(
+  decider: Evolving<State, E>,
+  state: State,
+  events: readonly RecordedEvent[],
+): State => fold(decider.evolve, state, events as readonly RecordedEvent<E>[]);
+
 /** Replays the whole stream. */
 export const replay =
   <State, E extends Event>(decider: Evolving<State, E>): Loader<State> =>
   async (reader, aggregateId) => {
     const events = await reader.readStream(aggregateId);
     return {
-      state: events.reduce((state, event) => decider.evolve(state, event as unknown as E), decider.initialState),
+      state: evolveAll(decider, decider.initialState, events),
       version: events.at(-1)?.version ?? 0,
     };
   };
@@ -32,10 +40,7 @@ export const snapshotAndTail =
     const snapshot = await reader.loadSnapshot<State>(aggregateId);
     const events = await reader.readStream(aggregateId, { afterVersion: snapshot?.version ?? 0 });
     return {
-      state: events.reduce(
-        (state, event) => decider.evolve(state, event as unknown as E),
-        snapshot?.state ?? decider.initialState,
-      ),
+      state: evolveAll(decider, snapshot?.state ?? decider.initialState, events),
       version: events.at(-1)?.version ?? snapshot?.version ?? 0,
     };
   };
@@ -51,7 +56,7 @@ export const atVersion = async <State, E extends Event>(
   const events = await reader.readStream(aggregateId, { limit: version });
   if (events.length < version) return null;
   return {
-    state: events.reduce((state, event) => decider.evolve(state, event as unknown as E), decider.initialState),
+    state: evolveAll(decider, decider.initialState, events),
     version,
   };
 };

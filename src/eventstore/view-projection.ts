@@ -24,7 +24,11 @@ export const viewProjection =
   ): InlineProjection<PostgresSession> =>
   async (session, events) => {
     const byAggregate = new Map<string, RecordedEvent[]>();
-    for (const event of events) byAggregate.set(event.aggregateId, [...(byAggregate.get(event.aggregateId) ?? []), event]);
+    for (const event of events) {
+      const stream = byAggregate.get(event.aggregateId);
+      if (stream) stream.push(event);
+      else byAggregate.set(event.aggregateId, [event]);
+    }
     for (const [aggregateId, stream] of byAggregate) {
       const [current] = (await session.tx
         .select()
