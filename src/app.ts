@@ -20,6 +20,8 @@ export const startApp = async (options: {
   logger: Logger;
   relayPollMs: number;
   poolSize?: number;
+  /** Live events held for one slow subscriber before it reads the table instead (10,000). */
+  subscriberBuffer?: number;
   /** Log a warning while a transaction holds the commit-safe fence longer than this; absent: no watch. */
   fenceWarnMs?: number;
   /** Defaults to every module's; tests may run none or their own. */
@@ -33,6 +35,7 @@ export const startApp = async (options: {
     listenUrl: options.databaseUrl,
     pollMs: options.relayPollMs,
     logger: options.logger,
+    ...(options.subscriberBuffer && { subscriberBuffer: options.subscriberBuffer }),
   });
   const notifier = createNotifier(connection.sql, options.logger);
   const ringDoorbell = () => {

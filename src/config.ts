@@ -10,6 +10,8 @@ export type Config = {
   readonly logLevel: LogLevel;
   /** Safety poll of the relay, covering lost notifications. */
   readonly relayPollMs: number;
+  /** Live events held for one slow subscriber before it goes back to reading the table. */
+  readonly subscriberBuffer: number;
   /** Warn when a transaction holds the commit-safe fence for longer than this. */
   readonly fenceWarnMs: number;
 };
@@ -37,6 +39,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     dataDir: env.CAIRN_DATA_DIR || '.data',
     logLevel,
     relayPollMs: integer('CAIRN_RELAY_POLL_MS', env.CAIRN_RELAY_POLL_MS, 1000, 10, 60_000),
+    subscriberBuffer: integer('CAIRN_SUBSCRIBER_BUFFER', env.CAIRN_SUBSCRIBER_BUFFER, 10_000, 10, 1_000_000),
     fenceWarnMs: integer('CAIRN_FENCE_WARN_MS', env.CAIRN_FENCE_WARN_MS, 10_000, 1, 86_400_000),
   };
 };

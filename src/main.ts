@@ -14,6 +14,7 @@ const app = await startApp({
   logger,
   relayPollMs: config.relayPollMs,
   fenceWarnMs: config.fenceWarnMs,
+  subscriberBuffer: config.subscriberBuffer,
 }).catch(
   async (error: unknown) => {
     await database.stop();

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { eventsAfter, eventsBehindFence, lagCountCap, oldestFenceHolder } from './eventstore/lag.js';
 import type { Services } from './graphql/context.js';
+import type { SharedResults } from './graphql/shared-results.js';
 import type { Logger } from './logger.js';
 
 export const metricsPath = '/metrics';
@@ -20,7 +21,10 @@ export type Metrics = {
  * A registry of its own per server, so several servers in one process never collide. Database
  * gauges are read on scrape, one cheap query each; the relay's figures are read from the relay.
  */
-export const createMetrics = (services: Pick<Services, 'db' | 'relay'>): Metrics => {
+export const createMetrics = (
+  services: Pick<Services, 'db' | 'relay'>,
+  shared: Pick<SharedResults, 'deliveries' | 'executions' | 'serialisations'>,
+): Metrics => {
   const { db, relay } = services;
   const registry = new Registry();
   const registers = [registry];
@@ -67,17 +71,53 @@ export const createMetrics = (services: Pick<Services, 'db' | 'relay'>): Metrics
       this.set(relay.listenerCount);
     },
   });
-  let counted = 0;
-  new Counter({
-    name: 'cairn_relay_delivered_events_total',
-    help: 'Events the relay has handed to its listeners since the process started.',
+  new Gauge({
+    name: 'cairn_subscriber_buffered_events',
+    help: 'Live events held in subscribers\' buffers, not yet sent to their clients; each subscriber holds at most its buffer limit.',
     registers,
     collect() {
-      const delivered = relay.deliveredEvents;
-      this.inc(delivered - counted);
-      counted = delivered;
+      this.set(relay.bufferedEvents);
     },
   });
+  /** A counter that mirrors a running total kept elsewhere, read on scrape. */
+  const total = (name: string, help: string, read: () => number) => {
+    let counted = 0;
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        const now = read();
+        this.inc(now - counted);
+        counted = now;
+      },
+    });
+  };
+  total(
+    'cairn_relay_delivered_events_total',
+    'Events the relay has handed to its listeners since the process started.',
+    () => relay.deliveredEvents,
+  );
+  total(
+    'cairn_subscriber_overflows_total',
+    'Times a subscriber fell more than its buffer behind the live stream and went back to reading the table.',
+    () => relay.overflows,
+  );
+  total(
+    'cairn_subscription_results_delivered_total',
+    'Subscription results handed to subscribers.',
+    () => shared.deliveries,
+  );
+  total(
+    'cairn_subscription_results_executed_total',
+    'Subscription results executed: once per event and distinct operation, however many subscribers share it.',
+    () => shared.executions,
+  );
+  total(
+    'cairn_subscription_results_serialised_total',
+    'Subscription results turned into JSON: once per shared result, however many subscribers receive it.',
+    () => shared.serialisations,
+  );
 
   const requests = new Counter({
     name: 'cairn_http_requests_total',

@@ -12,6 +12,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Context, Services } from './graphql/context.js';
 import { defaultQuery } from './graphql/graphiql.js';
 import { schema } from './graphql/schema.js';
+import { SharedResults } from './graphql/shared-results.js';
 import { createMetrics, metricsPath, serveMetrics } from './metrics.js';
 
 export const graphqlPath = '/graphql';
@@ -25,7 +26,11 @@ export const defaultLimits: Limits = { maxDepth: 12, maxCost: 20_000, maxAliases
 type ServerContext = { req?: IncomingMessage; res?: ServerResponse };
 
 /** Builds the yoga instance without listening: tests call `yoga.fetch` in process. */
-export const createGraphQLServer = (services: Services, limits: Limits = defaultLimits) =>
+export const createGraphQLServer = (
+  services: Services,
+  limits: Limits = defaultLimits,
+  shared: SharedResults = new SharedResults(),
+) =>
   createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: graphqlPath,
@@ -55,6 +60,7 @@ export const createGraphQLServer = (services: Services, limits: Limits = default
       maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
       costLimitPlugin({ maxCost: limits.maxCost }),
       maxAliasesPlugin({ n: limits.maxAliases }),
+      shared.plugin(),
     ],
   });
 
@@ -89,8 +95,9 @@ export const createHttpServer = (
   limits: Limits = defaultLimits,
   timeouts: ConnectionTimeouts = defaultTimeouts,
 ): HttpServer => {
-  const yoga = createGraphQLServer(services, limits);
-  const metrics = createMetrics(services);
+  const shared = new SharedResults();
+  const yoga = createGraphQLServer(services, limits, shared);
+  const metrics = createMetrics(services, shared);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const started = performance.now();
@@ -107,7 +114,21 @@ export const createHttpServer = (
     return yoga.handle(req, res, { req, res });
   });
 
-  const sockets = new WebSocketServer({ server, path: graphqlPath, maxPayload: maxBodyBytes });
+  /** Sends a shared subscription payload's JSON instead of stringifying it once per socket. */
+  class SharedPayloadSocket extends WebSocket {
+    override send(data: unknown, ...rest: unknown[]): void {
+      (super.send as (...args: unknown[]) => void)(
+        typeof data === 'string' ? shared.spliceWebSocketMessage(data) : data,
+        ...rest,
+      );
+    }
+  }
+  const sockets = new WebSocketServer({
+    server,
+    path: graphqlPath,
+    maxPayload: maxBodyBytes,
+    WebSocket: SharedPayloadSocket,
+  });
   // WebSocket-level heartbeat: a socket that has not answered the last ping is dead; end it.
   const alive = new WeakMap<WebSocket, boolean>();
   sockets.on('connection', (socket) => {
@@ -129,6 +150,11 @@ export const createHttpServer = (
     {
       // A client must send connection_init within this time, or the socket is closed (4408).
       connectionInitWaitTimeout: timeouts.connectionInitTimeoutMs,
+      // A shared result goes out as is (graphql-ws would copy it), its JSON spliced in by the socket.
+      onNext: (_ctx, _id, _payload, _args, result) => (shared.isShared(result) ? result : undefined),
+      jsonMessageReplacer(key, value) {
+        return shared.replacePayload(this, key, value);
+      },
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {

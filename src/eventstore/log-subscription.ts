@@ -6,7 +6,7 @@ import type { LogPosition, RecordedEvent } from './types.js';
 export type LogSubscriptionOptions = LogFilter & {
   /** Strictly after this position; from the relay's current position ("now") when absent. */
   readonly after?: LogPosition;
-  /** Live events held for a slow reader before it falls back to reading the table. */
+  /** Live events held for a slow reader before it falls back to reading the table (the relay's `subscriberBuffer`). */
   readonly bufferLimit?: number;
   readonly pageSize?: number;
 };
@@ -63,10 +63,11 @@ async function* follow(
     ...(options.types !== undefined && { types: options.types }),
   };
   const wanted = matches(filter);
-  const bufferLimit = options.bufferLimit ?? 10_000;
+  const bufferLimit = options.bufferLimit ?? relay.subscriberBuffer;
   const pageSize = options.pageSize ?? 500;
   let cursor = options.after;
   let buffer: RecordedEvent[] = [];
+  let inHand = 0; // taken from the buffer, not yet yielded
   let overflowed = false;
   let closed = relay.closed;
   let wake: (() => void) | null = null;
@@ -83,6 +84,7 @@ async function* follow(
       if (buffer.length + mine.length > bufferLimit) {
         overflowed = true;
         buffer = [];
+        relay.recordOverflow();
       } else {
         buffer.push(...mine);
       }
@@ -92,6 +94,7 @@ async function* follow(
       closed = true;
       signal();
     },
+    () => buffer.length + inHand,
   );
   stopped.addEventListener(
     'abort',
@@ -124,7 +127,9 @@ async function* follow(
         }
         const batch = buffer;
         buffer = [];
+        inHand = batch.length;
         for (const event of batch) {
+          inHand -= 1;
           if (compareLogPositions(event.logPosition, cursor) <= 0) continue;
           yield event;
           cursor = event.logPosition;

@@ -19,6 +19,8 @@ export type RelayOptions = {
   readonly pollMs: number;
   readonly logger: Logger;
   readonly batchSize?: number;
+  /** Live events held for one slow subscriber before it goes back to reading the table (10,000). */
+  readonly subscriberBuffer?: number;
 };
 
 
@@ -31,6 +33,7 @@ export class Relay {
   private current: LogPosition = logStart;
   private readonly listeners = new Set<RelayListener>();
   private readonly closeListeners = new Set<() => void>();
+  private readonly buffers = new Set<() => number>();
   private draining: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
@@ -40,6 +43,7 @@ export class Relay {
   private databaseHealthy = false;
   private stopped = false;
   private delivered = 0;
+  private overflowed = 0;
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -59,6 +63,21 @@ export class Relay {
   /** How many events this relay has handed to its listeners since it started. */
   get deliveredEvents(): number {
     return this.delivered;
+  }
+
+  /** Live events a subscriber may hold before it goes back to reading the table. */
+  get subscriberBuffer(): number {
+    return this.options.subscriberBuffer ?? 10_000;
+  }
+
+  /** How many times a subscriber fell too far behind and went back to reading the table. */
+  get overflows(): number {
+    return this.overflowed;
+  }
+
+  /** Counts a subscriber that dropped its buffer for the table (see `subscribeToLog`). */
+  recordOverflow(): void {
+    this.overflowed += 1;
   }
 
   /** How many subscribers are listening now. */
@@ -103,6 +122,7 @@ export class Relay {
     for (const onClose of this.closeListeners) onClose();
     this.listeners.clear();
     this.closeListeners.clear();
+    this.buffers.clear();
   }
 
   /** Ends every subscriber's stream (they complete normally); used by a graceful shutdown. */
@@ -110,13 +130,23 @@ export class Relay {
     for (const onClose of [...this.closeListeners]) onClose();
   }
 
-  subscribe(listener: RelayListener, onClose: () => void): () => void {
+  /** `buffered` reports how many delivered events the listener holds, for `bufferedEvents`. */
+  subscribe(listener: RelayListener, onClose: () => void, buffered?: () => number): () => void {
     this.listeners.add(listener);
     this.closeListeners.add(onClose);
+    if (buffered) this.buffers.add(buffered);
     return () => {
       this.listeners.delete(listener);
       this.closeListeners.delete(onClose);
+      if (buffered) this.buffers.delete(buffered);
     };
+  }
+
+  /** Delivered events that subscribers hold but have not yet passed on to their clients. */
+  get bufferedEvents(): number {
+    let total = 0;
+    for (const buffered of this.buffers) total += buffered();
+    return total;
   }
 
   /** Ring the doorbell: read everything after the cursor. Calls during a drain coalesce into one more. */

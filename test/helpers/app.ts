@@ -29,13 +29,19 @@ export type TestApp = App & { yoga: GraphQLServer };
 
 /** The whole app (pool, store, relay) plus an in-process yoga, stopped after the file's tests. */
 export const useApp = async (
-  options: { relayPollMs?: number; databaseUrl?: string; processManagers?: readonly ProcessManager[] } = {},
+  options: {
+    relayPollMs?: number;
+    databaseUrl?: string;
+    processManagers?: readonly ProcessManager[];
+    subscriberBuffer?: number;
+  } = {},
 ): Promise<TestApp> => {
   const app = await startApp({
     databaseUrl: options.databaseUrl ?? databaseUrl(),
     logger: testLogger,
     relayPollMs: options.relayPollMs ?? 250,
     ...(options.processManagers && { processManagers: options.processManagers }),
+    ...(options.subscriberBuffer && { subscriberBuffer: options.subscriberBuffer }),
   });
   afterAll(() => app.close());
   return { ...app, yoga: createGraphQLServer(app.services) };

@@ -1,0 +1,151 @@
+import { createClient } from 'graphql-ws';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import WebSocket from 'ws';
+import { newId } from '../../src/eventstore/ids.js';
+import type { RecordedEvent } from '../../src/eventstore/types.js';
+import { useApp, useHttpServer, useIsolatedDatabase } from '../helpers/app.js';
+import type { GraphQLResponse } from '../helpers/graphql.js';
+import { openHttpSse } from '../helpers/http-sse.js';
+import { waitFor } from '../helpers/wait.js';
+
+// Floods its database with 50,000 events, so it has one of its own.
+const subscriberBuffer = 1_000;
+const app = await useApp({ databaseUrl: await useIsolatedDatabase(), subscriberBuffer });
+const { relay, store } = app.services;
+const { base, port } = await useHttpServer(app);
+/** Listeners with no subscriber connected (the process managers). */
+const idle = relay.listenerCount;
+/** The previous test's subscribers leave asynchronously, once the server sees their sockets close. */
+const noSubscribers = () => waitFor(() => relay.listenerCount === idle, 'the previous subscribers to leave');
+
+type EventsPayload = { events: { id: string; position: string; data?: { n: number } } };
+
+afterEach(() => vi.restoreAllMocks());
+
+/** Appends `count` events of `aggregateType` in transactions of `perTransaction`, one stream each. */
+const append = async (aggregateType: string, count: number, perTransaction: number, pad = '') => {
+  for (let n = 0; n < count; n += perTransaction) {
+    const size = Math.min(perTransaction, count - n);
+    await store.transaction((session) =>
+      session.appendToStream(
+        { aggregateId: newId('fan'), aggregateType },
+        Array.from({ length: size }, (_, i) => ({ type: 'Numbered', data: { n: n + i, pad } })),
+        { expectedVersion: 0, metadata: { correlationId: 'cor', causationId: 'cmd' }, occurredAt: new Date() },
+      ),
+    );
+  }
+};
+
+/** The whole log of one aggregate type, read back from the table. */
+const logOf = async (aggregateType: string): Promise<RecordedEvent[]> => {
+  const events: RecordedEvent[] = [];
+  for (;;) {
+    const page = await store.readLog({ aggregateType, limit: 5_000, ...(events.length > 0 && { after: events.at(-1)!.logPosition }) });
+    events.push(...page);
+    if (page.length < 5_000) return events;
+  }
+};
+
+const metric = async (name: string): Promise<number> => {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  if (!line) throw new Error(`no metric ${name}`);
+  return Number(line.slice(name.length + 1));
+};
+
+/** A graphql-ws subscriber collecting payloads. */
+const openWs = (query: string, variables: Record<string, unknown>) => {
+  const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const payloads: GraphQLResponse<EventsPayload>[] = [];
+  const unsubscribe = client.subscribe<EventsPayload>(
+    { query, variables },
+    { next: (payload) => void payloads.push(payload as GraphQLResponse<EventsPayload>), error: () => undefined, complete: () => undefined },
+  );
+  onTestFinished(async () => {
+    unsubscribe();
+    await client.dispose();
+  });
+  return payloads;
+};
+
+const sse = async (query: string, variables: Record<string, unknown>) => {
+  const subscription = await openHttpSse<EventsPayload>(base, query, variables);
+  onTestFinished(() => subscription.close());
+  return subscription;
+};
+
+const withData = `subscription ($t: String) {
+  events(aggregateType: $t) { id position ... on UntypedEvent { data } }
+}`;
+const idsOnly = `subscription ($t: String) { events(aggregateType: $t) { id position } }`;
+
+describe('fan-out to many subscribers', () => {
+  it('executes and serialises each event once per distinct operation, however many subscribe to it', async () => {
+    const t = `Fan_${newId('t').slice(2, 12)}`;
+    await noSubscribers();
+    const same = [
+      ...(await Promise.all([1, 2, 3, 4].map(() => sse(withData, { t })))).map((subscription) => subscription.payloads),
+      openWs(withData, { t }),
+      openWs(withData, { t }),
+    ];
+    const other = (await sse(idsOnly, { t })).payloads;
+    await waitFor(() => relay.listenerCount === idle + 7, 'all seven subscribers to listen');
+    const executed = await metric('cairn_subscription_results_executed_total');
+    const delivered = await metric('cairn_subscription_results_delivered_total');
+    // Every JSON.stringify of a result of ours, wherever it happens (yoga's SSE writer, graphql-ws).
+    const stringify = vi.spyOn(JSON, 'stringify');
+    const ourResults = () =>
+      stringify.mock.calls.filter(([value]) => (value as GraphQLResponse<EventsPayload> | null)?.data?.events?.id !== undefined).length;
+
+    await append(t, 20, 2);
+    await waitFor(() => [...same, other].every((payloads) => payloads.length === 20), 'every subscriber to get 20 events');
+
+    const log = await logOf(t);
+    for (const payloads of same) {
+      expect(payloads.map((payload) => payload.data?.events.id)).toEqual(log.map((event) => event.id));
+      expect(payloads).toEqual(same[0]);
+    }
+    expect(other.map((payload) => payload.data?.events.id)).toEqual(log.map((event) => event.id));
+    // Two distinct operations: 40 executions and 40 serialisations for 140 deliveries.
+    expect((await metric('cairn_subscription_results_executed_total')) - executed).toBe(40);
+    expect((await metric('cairn_subscription_results_delivered_total')) - delivered).toBe(140);
+    expect(ourResults()).toBe(40);
+  });
+
+  it('keeps a stalled subscriber from holding memory or the others back while 50,000 events flow', async () => {
+    const t = `Stall_${newId('t').slice(2, 12)}`;
+    const events = 50_000;
+    await noSubscribers();
+    const overflowsBefore = relay.overflows;
+    // Selects each event's 1 kB payload and stops reading at once: 50 MB no socket buffer absorbs.
+    const stalled = await sse(withData, { t });
+    stalled.pause();
+    const healthy = [(await sse(idsOnly, { t })).payloads, (await sse(idsOnly, { t })).payloads, openWs(idsOnly, { t })];
+    await waitFor(() => relay.listenerCount === idle + 4, 'all four subscribers to listen');
+
+    let mostBuffered = 0;
+    const sampler = setInterval(() => (mostBuffered = Math.max(mostBuffered, relay.bufferedEvents)), 5);
+    try {
+      await append(t, events, 500, 'x'.repeat(1_000));
+      await waitFor(() => healthy.every((payloads) => payloads.length === events), 'the healthy subscribers', 120_000);
+    } finally {
+      clearInterval(sampler);
+    }
+
+    const log = (await logOf(t)).map((event) => event.id);
+    expect(log).toHaveLength(events);
+    for (const payloads of healthy) expect(payloads.map((payload) => payload.data?.events.id)).toEqual(log);
+    // The stalled subscriber fell behind and went back to the table instead of buffering 50,000 events.
+    expect(stalled.payloads.length).toBeLessThan(events);
+    expect(relay.overflows).toBeGreaterThan(overflowsBefore);
+    // Each subscriber holds at most its buffer plus the batch in hand.
+    expect(mostBuffered).toBeGreaterThan(0);
+    expect(mostBuffered).toBeLessThanOrEqual(4 * 2 * subscriberBuffer);
+
+    // Reading again, it gets every event, in order, once: the table fills in what it dropped.
+    stalled.resume();
+    await waitFor(() => stalled.payloads.length >= events, 'the stalled subscriber to catch up', 120_000);
+    expect(stalled.payloads.map((payload) => payload.data?.events.id)).toEqual(log);
+    expect(stalled.payloads.map((payload) => payload.data?.events.data?.n)).toEqual(log.map((_, n) => n));
+  }, 180_000);
+});

@@ -1,0 +1,55 @@
+import { request, type IncomingMessage } from 'node:http';
+import type { GraphQLResponse } from './graphql.js';
+
+export type HttpSse<T> = {
+  /** Every `next` payload so far, in arrival order. */
+  readonly payloads: GraphQLResponse<T>[];
+  /** Stops reading: the socket fills up and the server has to hold or drop what it would send. */
+  pause(): void;
+  resume(): void;
+  close(): void;
+};
+
+/**
+ * A GraphQL subscription over SSE through a real socket (node:http), so a test can stop reading
+ * and let TCP back-pressure reach the server, which a fetch-based reader cannot do reliably.
+ */
+export const openHttpSse = async <T = Record<string, any>>(
+  base: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  onPayload?: (payload: GraphQLResponse<T>) => void,
+): Promise<HttpSse<T>> => {
+  const payloads: GraphQLResponse<T>[] = [];
+  const url = new URL('/graphql', base);
+  const body = JSON.stringify({ query, variables });
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'content-length': Buffer.byteLength(body) },
+    });
+    req.once('response', resolve).once('error', reject).end(body);
+  });
+  if (response.statusCode !== 200) throw new Error(`SSE request failed with status ${response.statusCode}`);
+  response.setEncoding('utf8');
+  let text = '';
+  response.on('data', (chunk: string) => {
+    text += chunk;
+    let end: number;
+    while ((end = text.indexOf('\n\n')) >= 0) {
+      const block = text.slice(0, end);
+      text = text.slice(end + 2);
+      if (!block.startsWith('event: next\n')) continue;
+      const payload = JSON.parse(block.slice(block.indexOf('data:') + 5)) as GraphQLResponse<T>;
+      payloads.push(payload);
+      onPayload?.(payload);
+    }
+  });
+  response.on('error', () => undefined); // closing mid-stream is how these end
+  return {
+    payloads,
+    pause: () => void response.pause(),
+    resume: () => void response.resume(),
+    close: () => void response.destroy(),
+  };
+};
