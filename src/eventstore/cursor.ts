@@ -15,6 +15,14 @@ export class InvalidCursorError extends ValidationError {
   }
 }
 
+/** A well-formed cursor that names no event of this log: issued by another database, or made up. */
+export class UnknownCursorError extends ValidationError {
+  constructor(cursor: string) {
+    super(`"${cursor.slice(0, 80)}" names no event of this event log; was it issued by another database?`, 'after');
+    this.name = 'UnknownCursorError';
+  }
+}
+
 export const decodeCursor = (cursor: string): LogPosition => {
   const match = body.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!match || encodeCursor({ transactionId: BigInt(match[1]!), position: BigInt(match[2]!) }) !== cursor) {

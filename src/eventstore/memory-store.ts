@@ -11,7 +11,7 @@ import type {
   ReadStreamOptions,
   StreamRef,
 } from './store.js';
-import type { Event, RecordedEvent, Snapshot } from './types.js';
+import type { Event, LogPosition, RecordedEvent, Snapshot } from './types.js';
 
 type State = {
   log: RecordedEvent[];
@@ -59,6 +59,10 @@ class MemorySession implements EventStoreSession {
       )
       .sort((a, b) => compareLogPositions(a.logPosition, b.logPosition))
       .slice(0, options.limit);
+  }
+
+  async hasEvent(at: LogPosition): Promise<boolean> {
+    return this.state.log.some((event) => compareLogPositions(event.logPosition, at) === 0);
   }
 
   async loadSnapshot<S>(aggregateId: string): Promise<Snapshot<S> | null> {
@@ -164,6 +168,9 @@ export class InMemoryEventStore implements EventStore {
   }
   readLog(options: ReadLogOptions) {
     return this.reader.readLog(options);
+  }
+  hasEvent(at: LogPosition) {
+    return this.reader.hasEvent(at);
   }
   loadSnapshot<S>(aggregateId: string) {
     return this.reader.loadSnapshot<S>(aggregateId);

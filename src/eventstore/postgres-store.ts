@@ -14,7 +14,7 @@ import type {
   StreamRef,
 } from './store.js';
 import { events, idempotencyKeys, outbox, snapshots, streams } from './tables.js';
-import type { Event, EventMetadata, RecordedEvent, Snapshot } from './types.js';
+import type { Event, EventMetadata, LogPosition, RecordedEvent, Snapshot } from './types.js';
 
 /** A session on PostgreSQL exposes its Drizzle transaction so inline projections write with it. */
 export interface PostgresSession extends EventStoreSession {
@@ -83,6 +83,14 @@ class PostgresReader implements EventReader {
       .orderBy(asc(events.transactionId), asc(events.position))
       .limit(options.limit);
     return rows.map(toRecorded);
+  }
+
+  async hasEvent(at: LogPosition): Promise<boolean> {
+    const [row] = await this.db
+      .select({ position: events.position })
+      .from(events)
+      .where(and(eq(events.position, at.position), sql`${events.transactionId} = ${String(at.transactionId)}::xid8`));
+    return row !== undefined;
   }
 
   async loadSnapshot<State>(aggregateId: string): Promise<Snapshot<State> | null> {

@@ -109,5 +109,6 @@ export const sessionStore = <Session extends EventStoreSession>(session: Session
   readStream: (id, options) => session.readStream(id, options),
   streamVersion: (id) => session.streamVersion(id),
   readLog: (options) => session.readLog(options),
+  hasEvent: (at) => session.hasEvent(at),
   loadSnapshot: (id) => session.loadSnapshot(id),
 });

@@ -50,6 +50,8 @@ export interface EventReader {
    * transaction still running, so a reader never moves past an event that commits later.
    */
   readLog(options: ReadLogOptions): Promise<RecordedEvent[]>;
+  /** True when an event of this log sits at `at`: a cursor naming no event comes from elsewhere. */
+  hasEvent(at: LogPosition): Promise<boolean>;
   /** The latest snapshot, or null; a snapshot newer than its stream is rejected. */
   loadSnapshot<State>(aggregateId: string): Promise<Snapshot<State> | null>;
 }

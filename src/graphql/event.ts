@@ -1,6 +1,7 @@
 import type { FieldRef, ObjectFieldBuilder, SchemaTypes } from '@pothos/core';
-import { decodeCursor, encodeCursor } from '../eventstore/cursor.js';
+import { decodeCursor, encodeCursor, UnknownCursorError } from '../eventstore/cursor.js';
 import { subscribeToLog } from '../eventstore/log-subscription.js';
+import type { EventReader } from '../eventstore/store.js';
 import type { Event, RecordedEvent } from '../eventstore/types.js';
 import { builder } from './builder.js';
 import { connectionType, pageSize, toConnection } from './connection.js';
@@ -70,10 +71,13 @@ type PothosTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer 
 
 const EventConnection = connectionType<RecordedEvent>('Event', EventInterface, 'A page of the global event log.');
 
-const decodeAfter = (after: string | null | undefined) => {
+/** The position a client's cursor names; a malformed one, or one naming no event here, is a client error. */
+const positionAfter = async (store: EventReader, after: string | null | undefined) => {
   if (after === null || after === undefined) return undefined;
   try {
-    return decodeCursor(after);
+    const at = decodeCursor(after);
+    if (!(await store.hasEvent(at))) throw new UnknownCursorError(after);
+    return at;
   } catch (error) {
     return userInputError(error);
   }
@@ -109,7 +113,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_, args, { services }) => {
       const limit = pageSize(args.first);
-      const after = decodeAfter(args.after);
+      const after = await positionAfter(services.store, args.after);
       const events = await services.store.readLog({
         ...(after && { after }),
         ...(args.aggregateType && { aggregateType: args.aggregateType }),
@@ -134,7 +138,7 @@ builder.subscriptionFields((t) => ({
     },
     subscribe: async (_, args, { services }) => {
       // "From now" is the newest commit-safe position in the database, not wherever the relay is.
-      const after = decodeAfter(args.after) ?? (await services.relay.head());
+      const after = (await positionAfter(services.store, args.after)) ?? (await services.relay.head());
       return subscribeToLog(services.relay, services.store, {
         after,
         ...(args.aggregateId && { aggregateId: String(args.aggregateId) }),

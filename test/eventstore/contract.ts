@@ -123,6 +123,18 @@ export const eventStoreContract = (name: string, makeStore: () => EventStore) =>
       expect(until.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     });
 
+    it('knows the positions of its own events and no others', async () => {
+      const ref = stream();
+      await append(ref, [event(1), event(2)], 0);
+      const [first, second] = await logOf(ref.aggregateType, 2);
+      expect(await store.hasEvent(first!.logPosition)).toBe(true);
+      expect(await store.hasEvent(second!.logPosition)).toBe(true);
+      // The same position under another transaction id, as a cursor from another database would have it.
+      const { transactionId, position } = second!.logPosition;
+      expect(await store.hasEvent({ transactionId: transactionId + 1n, position })).toBe(false);
+      expect(await store.hasEvent({ transactionId, position: position + 1_000_000n })).toBe(false);
+    });
+
     it('rolls back every append of a failed transaction', async () => {
       const ref = stream();
       const other = { ...stream(), aggregateType: ref.aggregateType };

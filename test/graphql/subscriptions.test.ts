@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
+import { decodeCursor, encodeCursor } from '../../src/eventstore/cursor.js';
 import { newId } from '../../src/eventstore/ids.js';
 import { createHttpServer, type HttpServer } from '../../src/server.js';
 import { useApp } from '../helpers/app.js';
@@ -307,6 +308,25 @@ describe('events subscription over SSE', () => {
       expect(payload!.errors![0]!.extensions?.code).toBe('VALIDATION_FAILED');
       expect(payload!.errors![0]!.message).not.toMatch(/unexpected error/i);
     }
+  });
+
+  it('rejects a well-formed cursor that names no event of this log, as one from another database would', async () => {
+    const id = await createTransaction();
+    const [event] = await streamOf(id);
+    const real = decodeCursor(event!.position);
+    const foreign = encodeCursor({ transactionId: real.transactionId + 1n, position: real.position });
+
+    const subscription = await openSse(eventsSubscription, { after: foreign });
+    await subscription.count(1);
+    const [payload] = subscription.payloads;
+    expect(payload!.data ?? null).toBeNull();
+    expect(payload!.errors?.map((error) => error.extensions?.code)).toEqual(['VALIDATION_FAILED']);
+    expect(payload!.errors![0]!.message).toMatch(/names no event of this event log/);
+
+    const page = await execute(app.yoga, eventsQuery, { after: foreign });
+    expect(page.errors?.map((error) => error.extensions?.code)).toEqual(['VALIDATION_FAILED']);
+    // The real cursor is accepted by both.
+    expect((await execute(app.yoga, eventsQuery, { after: event!.position })).errors).toBeUndefined();
   });
 
   it('releases its relay listener when the client goes away', async () => {

@@ -301,6 +301,7 @@ describe('snapshots (thefabric-io)', () => {
       readStream: (...args) => store.readStream(...args),
       streamVersion: (...args) => store.streamVersion(...args),
       readLog: (...args) => store.readLog(...args),
+      hasEvent: (...args) => store.hasEvent(...args),
       loadSnapshot: (...args) => store.loadSnapshot(...args),
     };
     const context = { commandName: 'updateOrganization', commandId: newId('cmd'), now: new Date() };
