@@ -13,15 +13,13 @@
  * BENCH_MODES=none,inside,after-coalesced,after-each  BENCH_RELAY=1 (a Relay LISTENs and reads)
  * BENCH_OUT=path.md (default test/bench/results/notify-<date>.md; results are appended).
  */
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql as drizzleSql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { connect, type Connection } from '../../src/db/client.js';
-import { startEmbeddedPostgres } from '../../src/db/embedded.js';
-import { runMigrations } from '../../src/db/migrate.js';
 import { newId } from '../../src/eventstore/ids.js';
 import { createNotifier, eventsChannel } from '../../src/eventstore/notifier.js';
 import { PostgresEventStore, type PostgresSession } from '../../src/eventstore/postgres-store.js';
@@ -29,6 +27,7 @@ import { Relay } from '../../src/eventstore/relay.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { unreachable } from '../../src/lib/unreachable.js';
 import { createTransaction } from '../../src/modules/transactions/commands.js';
+import { percentile, provideTarget, type Target } from './target.js';
 
 const modes = ['none', 'inside', 'after-coalesced', 'after-each'] as const;
 type Mode = (typeof modes)[number];
@@ -57,8 +56,6 @@ type Run = {
   /** CPU time of this Node process over the measured window, in % of one core. */
   readonly nodeCpu: number;
 };
-
-type Target = { readonly url: string; readonly embedded: boolean; stop(): Promise<void> };
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 
@@ -95,46 +92,6 @@ const readSettings = (): Settings => {
 };
 
 /** DATABASE_URL's server, or an embedded PostgreSQL in a temp dir; either way a fresh, migrated database. */
-const provideTarget = async (logger: Logger): Promise<Target> => {
-  let serverUrl = process.env.DATABASE_URL;
-  let stopServer = async () => undefined as void;
-  if (!serverUrl) {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'cairn-bench-'));
-    chmodSync(dataDir, 0o755); // as root the server runs as the postgres user
-    const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
-    try {
-      const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), logger, ownSignals: true });
-      serverUrl = pg.url;
-      stopServer = async () => {
-        await pg.stop();
-        removeDir();
-      };
-    } catch (error) {
-      removeDir();
-      throw error;
-    }
-  }
-  const database = `cairn_bench_${process.pid}_${Date.now().toString(36)}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
-  const stop = async () => {
-    await admin`drop database if exists ${admin(database)} with (force)`.catch((error: unknown) =>
-      logger.warn('could not drop the bench database', { database, error }),
-    );
-    await admin.end({ timeout: 5 });
-    await stopServer();
-  };
-  try {
-    await admin`create database ${admin(database)}`;
-    const url = new URL(serverUrl);
-    url.pathname = `/${database}`;
-    await runMigrations(url.toString());
-    return { url: url.toString(), embedded: !process.env.DATABASE_URL, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-};
-
 /** The `inside` placement: the session's transaction runs pg_notify just before it commits. */
 class NotifyInsideStore extends PostgresEventStore {
   override transaction<T>(work: (session: PostgresSession) => Promise<T>): Promise<T> {
@@ -176,9 +133,6 @@ const storeFor = (mode: Mode, connection: Connection, logger: Logger) => {
       return unreachable(mode);
   }
 };
-
-const percentile = (sorted: Float64Array, p: number): number =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
