@@ -27,6 +27,8 @@ export const startEmbeddedPostgres = async (options: {
   dataDir: string;
   logger: Logger;
   ownSignals?: boolean;
+  /** A fixed port (to restart a server where its clients expect it); a free one when absent. */
+  port?: number;
 }): Promise<EmbeddedDatabase> => {
   const dataDir = path.resolve(options.dataDir);
   const before = new Map(hookedEvents.map((event) => [event, process.listeners(event as NodeJS.Signals)]));
@@ -48,7 +50,7 @@ export const startEmbeddedPostgres = async (options: {
     grantSearch(dataDir, options.logger);
   }
   await stopStalePostmaster(dataDir, options.logger);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
