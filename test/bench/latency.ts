@@ -51,6 +51,9 @@ const settings = {
 };
 
 const subscription = `subscription { events(aggregateType: "Transaction") { aggregateId } }`;
+const stalledSubscription = `subscription {
+  events(aggregateType: "Transaction") { id position aggregateId aggregateType version type data metadata occurredAt recordedAt }
+}`;
 type Payload = { data?: { events?: { aggregateId: string } } };
 
 /**
@@ -59,6 +62,8 @@ type Payload = { data?: { events?: { aggregateId: string } } };
  */
 class Clock {
   readonly committed = new Map<string, number>();
+  /** How long each command took, begin to commit acknowledged. */
+  readonly commandMs: number[] = [];
   readonly received = new Map<string, Map<string, number>>();
   receiver(name: string) {
     const receipts = new Map<string, number>();
@@ -78,6 +83,7 @@ class Clock {
   }
   reset() {
     this.committed.clear();
+    this.commandMs.length = 0;
     for (const receipts of this.received.values()) receipts.clear();
   }
 }
@@ -103,15 +109,27 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const command = (app: App, clock: Clock) => async () => {
   const id = newId('tx');
+  const started = performance.now();
   await createTransaction(
     app.services.store,
     { id, currency: 'EUR', amount: '12.34' },
     { commandName: 'createTransaction', commandId: newId('cmd'), now: new Date() },
   );
-  clock.committed.set(id, performance.now());
+  const committed = performance.now();
+  clock.committed.set(id, committed);
+  clock.commandMs.push(committed - started);
 };
 
-type Row = { scenario: string; client: string; commands: number; samples: number; p50: number; p99: number; max: number };
+type Row = {
+  scenario: string;
+  client: string;
+  commands: number;
+  commandP50: number;
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+};
 
 const summarise = (scenario: string, clock: Clock, commands: number): Row[] =>
   [...clock.received].map(([client, receipts]) => {
@@ -120,6 +138,7 @@ const summarise = (scenario: string, clock: Clock, commands: number): Row[] =>
       scenario,
       client,
       commands,
+      commandP50: percentile(Float64Array.from(clock.commandMs).sort(), 50),
       samples: sorted.length,
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
@@ -129,11 +148,11 @@ const summarise = (scenario: string, clock: Clock, commands: number): Row[] =>
 
 const table = (rows: readonly Row[]) =>
   [
-    '| scenario | client | commands | received | p50 ms | p99 ms | max ms |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    '| scenario | client | commands | command p50 ms | received | p50 ms | p99 ms | max ms |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (row) =>
-        `| ${row.scenario} | ${row.client} | ${row.commands} | ${row.samples} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${row.max.toFixed(2)} |`,
+        `| ${row.scenario} | ${row.client} | ${row.commands} | ${row.commandP50.toFixed(1)} | ${row.samples} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${row.max.toFixed(2)} |`,
     ),
   ].join('\n');
 
@@ -163,6 +182,14 @@ const main = async () => {
       await subscribe(clock, `instance ${'AB'[i]}`, (server.server.address() as AddressInfo).port, closers);
     }
     while (apps.some((app, i) => app.services.relay.listenerCount < idle[i]! + 2)) await sleep(10);
+    // Where the time goes: when instance A's relay hands the event out, before any transport.
+    const atRelay = clock.receiver('instance A relay (no transport)');
+    closers.push(
+      apps[0]!.services.relay.subscribe(
+        (batch) => batch.forEach((event) => atRelay({ data: { events: { aggregateId: event.aggregateId } } })),
+        () => undefined,
+      ),
+    );
     const writer = apps[0]!;
     const rows: Row[] = [];
 
@@ -179,22 +206,40 @@ const main = async () => {
     rows.push(...summarise(`rest (1 writer, 1 command per ${settings.restIntervalMs} ms)`, clock, settings.restCommands));
     clock.reset();
 
-    let stopping = false;
-    let commands = 0;
-    const started = performance.now();
-    const run = command(writer, clock);
-    await Promise.all(
-      Array.from({ length: settings.writers }, async () => {
-        while (!stopping) {
-          await run();
-          commands++;
-          if (performance.now() - started > settings.durationMs) stopping = true;
-        }
-      }),
-    );
-    const rate = commands / ((performance.now() - started) / 1000);
-    await untilReceived(clock, commands);
-    rows.push(...summarise(`load (${settings.writers} writers, ${rate.toFixed(0)} commits/s)`, clock, commands));
+    const load = async (scenario: string) => {
+      clock.reset();
+      let stopping = false;
+      let commands = 0;
+      const started = performance.now();
+      const run = command(writer, clock);
+      await Promise.all(
+        Array.from({ length: settings.writers }, async () => {
+          while (!stopping) {
+            await run();
+            commands++;
+            if (performance.now() - started > settings.durationMs) stopping = true;
+          }
+        }),
+      );
+      const rate = commands / ((performance.now() - started) / 1000);
+      await untilReceived(clock, commands);
+      rows.push(...summarise(`${scenario} (${settings.writers} writers, ${rate.toFixed(0)} commits/s)`, clock, commands));
+    };
+    await load('load');
+
+    // The same load with one more subscriber on instance A that stops reading at once, selecting
+    // every field so its unread stream outgrows the socket buffers.
+    const overflowsBefore = apps[0]!.services.relay.overflows;
+    const stalled = await openHttpSse(`http://127.0.0.1:${(servers[0]!.server.address() as AddressInfo).port}`, stalledSubscription);
+    stalled.pause();
+    closers.push(() => stalled.close());
+    while (apps[0]!.services.relay.listenerCount < idle[0]! + 4) await sleep(10);
+    await load('load + a stalled subscriber');
+    const overflows = apps[0]!.services.relay.overflows - overflowsBefore;
+    stalled.close();
+    while (apps[0]!.services.relay.listenerCount > idle[0]! + 3) await sleep(10);
+    // And again without it, to tell the stalled subscriber's cost from drift between runs.
+    await load('load again, stalled subscriber gone');
 
     const admin = postgres(target.url, { max: 1, onnotice: () => undefined });
     const [pg] = await admin<{ version: string; fsync: string; synchronous_commit: string }[]>`
@@ -204,6 +249,7 @@ const main = async () => {
       `- PostgreSQL: ${pg?.version} (fsync=${pg?.fsync}, synchronous_commit=${pg?.synchronous_commit}), ${target.embedded ? 'embedded' : 'DATABASE_URL'}`,
       '- two cairn instances on one database, each with its HTTP server; per instance one SSE and one graphql-ws subscriber to every `Transaction` event',
       '- writers: `createTransaction` through instance A (in-process poke); instance B hears of commits through LISTEN/NOTIFY',
+      `- the stalled subscriber (last rows) never reads; it received ${stalled.payloads.length} events and its buffer (${apps[0]!.services.relay.subscriberBuffer} events) overflowed ${overflows} time(s)`,
       '- latency: from the command returning (commit acknowledged) to the client parsing the event, one process, one clock',
       `- machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, load average ${loadavg()
         .map((n) => n.toFixed(2))
