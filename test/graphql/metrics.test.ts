@@ -48,16 +48,21 @@ const metric = async (name: string, labels = ''): Promise<number> => {
   return value;
 };
 
-const openAccount = async (): Promise<void> => {
+/** Opens an account over HTTP; resolves with its id. */
+const openAccount = async (): Promise<string> => {
   const response = await fetch(`${base}${graphqlPath}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({
-      query: `mutation ($input: OpenAccountInput!) { openAccount(input: $input) { __typename } }`,
+      query: `mutation ($input: OpenAccountInput!) {
+        openAccount(input: $input) { __typename ... on OpenAccountSuccess { account { id } } }
+      }`,
       variables: { input: { owner: 'metrics', currency: 'EUR', initialBalance: '1.00' } },
     }),
   });
-  expect(await response.json()).toEqual({ data: { openAccount: { __typename: 'OpenAccountSuccess' } } });
+  const body = (await response.json()) as { data: { openAccount: { __typename: string; account: { id: string } } } };
+  expect(body.data.openAccount.__typename).toBe('OpenAccountSuccess');
+  return body.data.openAccount.account.id;
 };
 
 /** A write transaction (it takes an xid), marked in its query text, kept open until `release` is called. */
@@ -118,20 +123,33 @@ describe('GET /metrics', () => {
     expect(await metric('cairn_http_requests_total', 'path="/graphql",status="200"')).toBeGreaterThanOrEqual(1);
   });
 
-  it('shows fence lag and held events while a write transaction is open, and neither after it commits', async () => {
+  it('while an unrelated transaction holds the fence: delays events (never loses or reorders them) and shows it', async () => {
+    const { relay } = app.services;
+    const delivered: string[] = [];
+    const unsubscribe = relay.subscribe(
+      (batch) => delivered.push(...batch.filter((event) => event.type === 'AccountOpened').map((event) => event.aggregateId)),
+      () => undefined,
+    );
     const holder = await holdFence();
+    const opened: string[] = [];
     try {
       // The oldest holder is at least as old as ours, so this becomes true while ours is open.
       await waitFor(async () => (await metric('cairn_fence_lag_seconds')) >= 1, 'fence lag of at least 1 s');
-      await openAccount(); // committed after our xid: behind the fence until we finish
+      // Committed after our xid: behind the fence until we finish.
+      for (let i = 0; i < 3; i++) opened.push(await openAccount());
       const text = await scrape();
-      expect(sample(text, 'cairn_fence_held_events')).toBeGreaterThanOrEqual(1);
-      expect(sample(text, 'cairn_relay_lag_events')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'cairn_fence_held_events')).toBeGreaterThanOrEqual(3);
+      expect(sample(text, 'cairn_relay_lag_events')).toBeGreaterThanOrEqual(3);
+      await relay.settle(); // everything commit-safe is out; ours are not commit-safe yet
+      expect(delivered.filter((id) => opened.includes(id))).toEqual([]);
     } finally {
       await holder.release();
     }
+    await waitFor(() => opened.every((id) => delivered.includes(id)), 'the held events once the fence lifts');
+    await relay.settle();
+    unsubscribe();
+    expect(delivered.filter((id) => opened.includes(id))).toEqual(opened); // each once, in commit order
     await waitFor(async () => (await metric('cairn_fence_lag_seconds')) < 0.5, 'fence lag back to about 0');
-    await app.services.relay.settle();
   });
 
   it('logs a warning naming the transaction that holds the fence too long', async () => {
