@@ -30,15 +30,7 @@ import { createLogger } from '../../src/logger.js';
 import { createTransaction } from '../../src/modules/transactions/commands.js';
 import { createHttpServer, type HttpServer } from '../../src/server.js';
 import { openHttpSse } from '../helpers/http-sse.js';
-import { percentile, provideTarget } from './target.js';
-
-const positive = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-};
+import { percentile, positive, provideTarget } from './target.js';
 
 const settings = {
   writers: positive('BENCH_WRITERS', 64),

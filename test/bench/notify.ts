@@ -27,7 +27,7 @@ import { Relay } from '../../src/eventstore/relay.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { unreachable } from '../../src/lib/unreachable.js';
 import { createTransaction } from '../../src/modules/transactions/commands.js';
-import { percentile, provideTarget, type Target } from './target.js';
+import { percentile, positive, provideTarget, type Target } from './target.js';
 
 const modes = ['none', 'inside', 'after-coalesced', 'after-each'] as const;
 type Mode = (typeof modes)[number];
@@ -58,14 +58,6 @@ type Run = {
 };
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
-
-const positive = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-};
 
 const readSettings = (): Settings => {
   const list = (name: string, fallback: string) =>

@@ -53,3 +53,12 @@ export const provideTarget = async (logger: Logger): Promise<Target> => {
 /** The p-th percentile of an ascending array. */
 export const percentile = (sorted: ArrayLike<number>, p: number): number =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+/** A positive integer setting from the environment (`BENCH_…`), or its default. */
+export const positive = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+};
