@@ -20,6 +20,8 @@ export const startApp = async (options: {
   logger: Logger;
   relayPollMs: number;
   poolSize?: number;
+  /** Named statements (one round trip per repeated query); false behind PgBouncer in transaction mode. */
+  preparedStatements?: boolean;
   /** Live events held for one slow subscriber before it reads the table instead (10,000). */
   subscriberBuffer?: number;
   /** Log a warning while a transaction holds the commit-safe fence longer than this; absent: no watch. */
@@ -27,9 +29,10 @@ export const startApp = async (options: {
   /** Defaults to every module's; tests may run none or their own. */
   processManagers?: readonly ProcessManager[];
 }): Promise<App> => {
-  const connection = connect(options.databaseUrl, { ...(options.poolSize && { max: options.poolSize }) });
+  const prepare = options.preparedStatements ?? true;
+  const connection = connect(options.databaseUrl, { ...(options.poolSize && { max: options.poolSize }), prepare });
   // Process managers get a small pool of their own, named so an operator can find it.
-  const managerConnection = connect(options.databaseUrl, { max: 3, applicationName: 'cairn-process-managers' });
+  const managerConnection = connect(options.databaseUrl, { max: 3, applicationName: 'cairn-process-managers', prepare });
   const relay = new Relay({
     db: connection.db,
     listenUrl: options.databaseUrl,

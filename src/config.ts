@@ -12,6 +12,8 @@ export type Config = {
   readonly relayPollMs: number;
   /** Live events held for one slow subscriber before it goes back to reading the table. */
   readonly subscriberBuffer: number;
+  /** Named (prepared) statements; off for poolers that cannot keep them, e.g. PgBouncer in transaction mode. */
+  readonly preparedStatements: boolean;
   /** Warn when a transaction holds the commit-safe fence for longer than this. */
   readonly fenceWarnMs: number;
 };
@@ -40,6 +42,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     logLevel,
     relayPollMs: integer('CAIRN_RELAY_POLL_MS', env.CAIRN_RELAY_POLL_MS, 1000, 10, 60_000),
     subscriberBuffer: integer('CAIRN_SUBSCRIBER_BUFFER', env.CAIRN_SUBSCRIBER_BUFFER, 10_000, 10, 1_000_000),
+    preparedStatements: !['false', '0', 'off'].includes((env.CAIRN_PREPARED_STATEMENTS ?? '').toLowerCase()),
     fenceWarnMs: integer('CAIRN_FENCE_WARN_MS', env.CAIRN_FENCE_WARN_MS, 10_000, 1, 86_400_000),
   };
 };

@@ -15,6 +15,7 @@ const app = await startApp({
   relayPollMs: config.relayPollMs,
   fenceWarnMs: config.fenceWarnMs,
   subscriberBuffer: config.subscriberBuffer,
+  preparedStatements: config.preparedStatements,
 }).catch(
   async (error: unknown) => {
     await database.stop();

@@ -12,7 +12,44 @@ export type Connection = {
   close(): Promise<void>;
 };
 
-export const connect = (url: string, options: { max?: number; applicationName?: string } = {}): Connection => {
+/**
+ * Drizzle sends every query it did not `.prepare()` as an unnamed statement, and postgres.js then
+ * needs two round trips for each (parse and describe, then bind and execute). Named, a statement
+ * is parsed once per connection and every later run is one round trip: a command's nine
+ * statements went from sixteen round trips to nine. Transactions get the same treatment.
+ */
+const namingStatements = (sql: postgres.Sql): postgres.Sql =>
+  new Proxy(sql, {
+    get(target, key, receiver) {
+      if (key === 'unsafe') {
+        return (query: string, params?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, params, { ...options, prepare: params !== undefined && params.length > 0 });
+      }
+      if (key === 'begin') {
+        return (...args: unknown[]) => {
+          const work = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          return (target.begin as (...all: unknown[]) => unknown)(...args, (tx: postgres.TransactionSql) =>
+            work(namingStatements(tx as never) as never),
+          );
+        };
+      }
+      if (key === 'savepoint') {
+        return (...args: unknown[]) => {
+          const work = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          return ((target as unknown as postgres.TransactionSql).savepoint as (...all: unknown[]) => unknown)(
+            ...args,
+            (tx: postgres.TransactionSql) => work(namingStatements(tx as never) as never),
+          );
+        };
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
+
+export const connect = (
+  url: string,
+  options: { max?: number; applicationName?: string; prepare?: boolean } = {},
+): Connection => {
   const client = postgres(url, {
     max: options.max ?? 20,
     onnotice: () => undefined,
@@ -27,7 +64,8 @@ export const connect = (url: string, options: { max?: number; applicationName?: 
   });
   return {
     sql: client,
-    db: drizzle({ client }),
+    // Unnamed statements are for poolers that cannot keep them (PgBouncer in transaction mode).
+    db: drizzle({ client: options.prepare === false ? client : namingStatements(client) }),
     close: () => client.end({ timeout: 5 }),
   };
 };
