@@ -11,18 +11,26 @@ import type { Event, RecordedEvent } from './types.js';
  */
 export type ViewEvolve<View, E extends Event = Event> = (view: View | undefined, event: RecordedEvent<E>) => View | undefined;
 
-type ViewTable = PgTable & { id: PgColumn };
+export type ViewTable = PgTable & { id: PgColumn };
+
+/**
+ * An inline projection of one row per aggregate, carrying its table and pure `evolve` so that
+ * the same definition can also be rebuilt from the log (`rebuild.ts`).
+ */
+export type ViewProjection<T extends ViewTable = ViewTable> = InlineProjection<PostgresSession> & {
+  readonly table: T;
+  readonly evolve: ViewEvolve<InferSelectModel<T>>;
+};
 
 /**
  * An inline projection of one row per aggregate: read the row, fold the command's events into
  * it, write it back. Runs in the command's transaction.
  */
-export const viewProjection =
-  <T extends ViewTable, E extends Event>(
-    table: T,
-    evolve: ViewEvolve<InferSelectModel<T>, E>,
-  ): InlineProjection<PostgresSession> =>
-  async (session, events) => {
+export const viewProjection = <T extends ViewTable, E extends Event>(
+  table: T,
+  evolve: ViewEvolve<InferSelectModel<T>, E>,
+): ViewProjection<T> => {
+  const project: InlineProjection<PostgresSession> = async (session, events) => {
     const byAggregate = new Map<string, RecordedEvent[]>();
     for (const event of events) {
       const stream = byAggregate.get(event.aggregateId);
@@ -47,6 +55,8 @@ export const viewProjection =
       }
     }
   };
+  return Object.assign(project, { table, evolve: evolve as ViewEvolve<InferSelectModel<T>> });
+};
 
 /** The read model as it was right after `version`, rebuilt from the stream; null when there was none. */
 export const viewAtVersion = async <View, E extends Event>(
