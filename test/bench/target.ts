@@ -9,9 +9,19 @@ import type { Logger } from '../../src/logger.js';
 /** A fresh, migrated database for one bench run, dropped (and its embedded server stopped) by `stop`. */
 export type Target = { readonly url: string; readonly embedded: boolean; stop(): Promise<void> };
 
-/** On DATABASE_URL's server when set, else on an embedded PostgreSQL in a temp dir. */
-export const provideTarget = async (logger: Logger): Promise<Target> => {
-  let serverUrl = process.env.DATABASE_URL;
+/** A PostgreSQL server for a bench run that hands out fresh, migrated databases. */
+export type BenchServer = {
+  readonly embedded: boolean;
+  /** A new database on the server, migrated; its `stop` drops it. */
+  database(): Promise<Target>;
+  /** Drops what is left and stops an embedded server. */
+  stop(): Promise<void>;
+};
+
+/** DATABASE_URL's server when set, else an embedded PostgreSQL in a temp dir. */
+export const provideServer = async (logger: Logger): Promise<BenchServer> => {
+  const external = process.env.DATABASE_URL;
+  let serverUrl = external;
   let stopServer = async () => undefined as void;
   if (!serverUrl) {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'cairn-bench-'));
@@ -29,23 +39,47 @@ export const provideTarget = async (logger: Logger): Promise<Target> => {
       throw error;
     }
   }
-  const database = `cairn_bench_${process.pid}_${Date.now().toString(36)}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
-  const stop = async () => {
+  const open = new Set<string>();
+  const drop = async (database: string) => {
+    open.delete(database);
     await admin`drop database if exists ${admin(database)} with (force)`.catch((error: unknown) =>
       logger.warn('could not drop the bench database', { database, error }),
     );
-    await admin.end({ timeout: 5 });
-    await stopServer();
   };
+  let made = 0;
+  return {
+    embedded: !external,
+    async database() {
+      const database = `cairn_bench_${process.pid}_${Date.now().toString(36)}_${made++}`;
+      await admin`create database ${admin(database)}`;
+      open.add(database);
+      const url = new URL(serverUrl);
+      url.pathname = `/${database}`;
+      try {
+        await runMigrations(url.toString());
+      } catch (error) {
+        await drop(database);
+        throw error;
+      }
+      return { url: url.toString(), embedded: !external, stop: () => drop(database) };
+    },
+    async stop() {
+      for (const database of [...open]) await drop(database);
+      await admin.end({ timeout: 5 });
+      await stopServer();
+    },
+  };
+};
+
+/** One fresh database on DATABASE_URL's server or an embedded one; `stop` drops it and stops the server. */
+export const provideTarget = async (logger: Logger): Promise<Target> => {
+  const server = await provideServer(logger);
   try {
-    await admin`create database ${admin(database)}`;
-    const url = new URL(serverUrl);
-    url.pathname = `/${database}`;
-    await runMigrations(url.toString());
-    return { url: url.toString(), embedded: !process.env.DATABASE_URL, stop };
+    const target = await server.database();
+    return { ...target, stop: () => server.stop() };
   } catch (error) {
-    await stop();
+    await server.stop();
     throw error;
   }
 };
