@@ -241,9 +241,11 @@ export class Relay {
   /** The newest commit-safe position in the database: where "from now" begins. */
   async head(): Promise<LogPosition> {
     const result = await this.options.db.execute<{ transaction_id: string; position: string }>(sql`
-      select transaction_id::text as transaction_id, position::text as position from es.outbox
-       where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       order by transaction_id desc, position desc limit 1`);
+      select o.transaction_id::text as transaction_id, o.position::text as position from es.outbox o
+       where o.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       order by o.transaction_id desc, o.position desc limit 1`);
+    // Qualified on purpose: a bare `transaction_id` in ORDER BY names the text output column,
+    // and text order puts '999' after '1037'.
     const row = result[0];
     return row ? { transactionId: BigInt(row.transaction_id), position: BigInt(row.position) } : logStart;
   }

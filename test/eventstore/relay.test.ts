@@ -196,6 +196,20 @@ describe('relay', () => {
     ]);
   });
 
+  it('knows the head of the log across a digit boundary (positions compare as numbers, not text)', async () => {
+    // Move the position sequence to just below a power of ten, then commit three events: 9…9, 10…0, 10…1.
+    const [{ last }] = (await side.sql`select coalesce(max(position), 1) as last from es.events`) as unknown as [{ last: string }];
+    const below = 10n ** BigInt(String(last).length + 1) - 2n;
+    await side.sql`select setval('es.events_position_seq', ${String(below)})`;
+    const { events } = await append(store, newId('prb'), 1, 2, 3);
+    expect(events.map((event) => event.logPosition.position)).toEqual([below + 1n, below + 2n, below + 3n]);
+    const head = await waitFor(async () => {
+      const at = await relay.head();
+      return compareLogPositions(at, events[2]!.logPosition) >= 0 ? at : undefined;
+    }, 'the head to reach the newest event');
+    expect(head).toEqual(events[2]!.logPosition);
+  });
+
   it('tells its listeners when it stops', async () => {
     const stopping = new Relay({ db, listenUrl: url, pollMs: 60_000, logger: testLogger });
     await stopping.start();
