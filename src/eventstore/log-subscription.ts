@@ -11,6 +11,9 @@ export type LogSubscriptionOptions = LogFilter & {
   readonly pageSize?: number;
 };
 
+/** Live events a subscriber hands over before it lets the event loop take a turn. */
+export const eventsPerTurn = 64;
+
 export const matches = (filter: LogFilter) => (event: RecordedEvent): boolean =>
   (filter.aggregateId === undefined || event.aggregateId === filter.aggregateId) &&
   (filter.aggregateType === undefined || event.aggregateType === filter.aggregateType) &&
@@ -68,6 +71,7 @@ async function* follow(
   let cursor = options.after;
   let buffer: RecordedEvent[] = [];
   let inHand = 0; // taken from the buffer, not yet yielded
+  let sinceTurn = 0; // live events yielded since the event loop last had a turn
   let overflowed = false;
   let closed = relay.closed;
   let wake: (() => void) | null = null;
@@ -133,6 +137,13 @@ async function* follow(
           if (compareLogPositions(event.logPosition, cursor) <= 0) continue;
           yield event;
           cursor = event.logPosition;
+          // A live batch is handed over in promise callbacks, which never let the event loop
+          // turn: a thousand subscribers working through 500 events each stalled a server for
+          // seconds (no requests served, no disconnects noticed). Let it turn now and then.
+          if (++sinceTurn >= eventsPerTurn) {
+            sinceTurn = 0;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
         }
       }
     }

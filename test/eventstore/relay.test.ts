@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { connect } from '../../src/db/client.js';
 import { compareLogPositions } from '../../src/eventstore/cursor.js';
 import { newId } from '../../src/eventstore/ids.js';
-import { subscribeToLog, type LogSubscriptionOptions } from '../../src/eventstore/log-subscription.js';
+import { eventsPerTurn, subscribeToLog, type LogSubscriptionOptions } from '../../src/eventstore/log-subscription.js';
 import { createNotifier } from '../../src/eventstore/notifier.js';
 import { PostgresEventStore, type PostgresSession } from '../../src/eventstore/postgres-store.js';
 import { Relay } from '../../src/eventstore/relay.js';
@@ -315,6 +315,34 @@ describe('log subscription on the relay', () => {
     expectLogOrder(rest);
     await appendTyped(type, 11);
     expect(numbers(await take(events, 1))).toEqual([11]);
+  });
+
+  it('lets the event loop turn while it hands over a large live batch', async () => {
+    const type = freshType();
+    const events = follow({ aggregateType: type });
+    const first = events.next();
+    await store.transaction((session) =>
+      session.appendToStream(
+        { aggregateId: newId('prb'), aggregateType: type },
+        Array.from({ length: 200 }, (_, n) => ({ type: 'Probed', data: { n } })),
+        { expectedVersion: 0, metadata, occurredAt: new Date() },
+      ),
+    );
+    expect((await within(first, 'the first event')).value?.data.n).toBe(0);
+    await relay.settle(); // all 200 are in the subscriber's buffer now
+
+    // Pulled back to back, the events come from memory; a macrotask queued now runs only if the
+    // subscription lets the event loop turn on the way.
+    let turned = false;
+    setImmediate(() => (turned = true));
+    let turnedAt: number | undefined;
+    for (let n = 1; n < 200; n++) {
+      const next = await events.next();
+      expect(next.value?.data.n).toBe(n);
+      if (turned) turnedAt ??= n;
+    }
+    expect(turnedAt).toBeDefined();
+    expect(turnedAt).toBeLessThanOrEqual(eventsPerTurn + 1);
   });
 
   it('releases its relay listener when closed while waiting for events', async () => {
