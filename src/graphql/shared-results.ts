@@ -23,7 +23,7 @@ export type SharedResult = ExecutionResult & { readonly stringify: (value: unkno
  * have to add the viewer to `operationKey`.
  */
 export class SharedResults {
-  private readonly byEvent = new WeakMap<object, Map<string, Promise<SharedResult> | SharedResult>>();
+  private readonly byEvent = new WeakMap<object, Map<string, Promise<SharedResult>>>();
   private readonly documentIds = new WeakMap<DocumentNode, number>();
   private readonly made = new WeakSet<object>();
   private readonly json = new WeakMap<SharedResult, string>();
@@ -98,11 +98,7 @@ export class SharedResults {
     let results = this.byEvent.get(payload);
     if (!results) this.byEvent.set(payload, (results = new Map()));
     let shared = results.get(key);
-    if (!shared) {
-      shared = this.execute(payload, args);
-      results.set(key, shared);
-      void shared.then((done) => results.set(key, done));
-    }
+    if (!shared) results.set(key, (shared = this.execute(payload, args)));
     return shared;
   }
 

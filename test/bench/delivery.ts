@@ -34,7 +34,7 @@ import type { CatchUpReport, CellReport, FromClients, ToClients, Transport } fro
 import { maxInFlight, type FromWriter, type ToWriter, type WriteResult } from './delivery-writer.js';
 import type { Bar, Figure, FigureRunner } from './figure.js';
 import { markdownTable } from './report.js';
-import { percentile, positive, provideTarget, type Target } from './target.js';
+import { names, percentile, positive, positives, provideTarget, type Target } from './target.js';
 
 const transports: readonly Transport[] = ['sse', 'ws'];
 const transportName: Record<Transport, string> = { sse: 'SSE', ws: 'graphql-ws' };
@@ -57,15 +57,6 @@ type Settings = {
   readonly catchUpReaders: readonly string[];
 };
 
-/** A comma-separated list of positive integers from the environment, or its default. */
-const positives = (name: string, fallback: readonly number[]): readonly number[] => {
-  const raw = process.env[name];
-  if (!raw) return fallback;
-  const values = raw.split(',').map(Number);
-  if (!values.every((value) => Number.isInteger(value) && value > 0)) throw new Error(`${name} must list positive integers, got "${raw}"`);
-  return values;
-};
-
 const readSettings = (): Settings => ({
   rates: positives('BENCH_DELIVERY_RATES', [500, 2_000]),
   subscribers: positives('BENCH_DELIVERY_SUBSCRIBERS', [1, 100, 1_000]),
@@ -76,16 +67,6 @@ const readSettings = (): Settings => ({
   // graphql-ws catch-up (`ws`) only on request: the run stays within its time budget without it.
   catchUpReaders: names('BENCH_CATCH_UP_READERS', catchUpReaders, ['kernel', 'sse', 'sse-full']),
 });
-
-/** A comma-separated list of names from the environment, each one of `known`, or its default. */
-const names = (name: string, known: readonly string[], fallback: readonly string[]): readonly string[] => {
-  const raw = process.env[name];
-  if (!raw) return fallback;
-  const chosen = raw.split(',').map((part) => part.trim());
-  const unknown = chosen.filter((part) => !known.includes(part));
-  if (unknown.length > 0) throw new Error(`${name}: unknown ${unknown.join(', ')}; known: ${known.join(', ')}`);
-  return chosen;
-};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The wall clock at sub-millisecond resolution, as the client process stamps receipts. */

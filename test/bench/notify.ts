@@ -27,7 +27,7 @@ import { Relay } from '../../src/eventstore/relay.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { unreachable } from '../../src/lib/unreachable.js';
 import { createTransaction } from '../../src/modules/transactions/commands.js';
-import { percentile, positive, provideTarget, type Target } from './target.js';
+import { names, percentile, positive, positives, provideTarget, type Target } from './target.js';
 
 const modes = ['none', 'inside', 'after-coalesced', 'after-each'] as const;
 type Mode = (typeof modes)[number];
@@ -60,24 +60,14 @@ type Run = {
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 
 const readSettings = (): Settings => {
-  const list = (name: string, fallback: string) =>
-    (process.env[name] || fallback)
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean);
-  const writers = list('BENCH_WRITERS', '16,8').map(Number);
-  if (writers.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error('BENCH_WRITERS must list positive integers');
-  const chosen = list('BENCH_MODES', modes.join(','));
-  const unknown = chosen.filter((mode) => !(modes as readonly string[]).includes(mode));
-  if (unknown.length > 0) throw new Error(`unknown BENCH_MODES ${unknown.join(', ')}; known: ${modes.join(', ')}`);
   const day = new Date().toISOString().slice(0, 10);
   return {
-    writers,
+    writers: positives('BENCH_WRITERS', [16, 8]),
     durationMs: positive('BENCH_DURATION_MS', 5_000),
     warmupMs: positive('BENCH_WARMUP_MS', 1_000),
     primeMs: positive('BENCH_PRIME_MS', 3_000),
     rounds: positive('BENCH_ROUNDS', 2),
-    modes: chosen as Mode[],
+    modes: names('BENCH_MODES', modes, modes),
     relay: process.env.BENCH_RELAY === '1' || process.env.BENCH_RELAY === 'true',
     out: process.env.BENCH_OUT || path.join(benchDir, 'results', `notify-${day}.md`),
   };

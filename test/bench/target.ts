@@ -96,3 +96,29 @@ export const positive = (name: string, fallback: number): number => {
   if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
   return value;
 };
+
+/** The comma-separated items of an environment variable, trimmed; undefined when it is unset or empty. */
+const items = (name: string): string[] | undefined => {
+  const raw = process.env[name]?.trim();
+  return raw ? raw.split(',').map((item) => item.trim()).filter(Boolean) : undefined;
+};
+
+/** A comma-separated list of positive integers from the environment (`BENCH_…`), or its default. */
+export const positives = (name: string, fallback: readonly number[]): readonly number[] => {
+  const listed = items(name);
+  if (!listed) return fallback;
+  const values = listed.map(Number);
+  if (!values.every((value) => Number.isInteger(value) && value > 0)) {
+    throw new Error(`${name} must list positive integers, got "${process.env[name]}"`);
+  }
+  return values;
+};
+
+/** A comma-separated list of names from the environment, each one of `known`, or its default. */
+export const names = <Name extends string>(name: string, known: readonly Name[], fallback: readonly Name[]): readonly Name[] => {
+  const listed = items(name);
+  if (!listed) return fallback;
+  const unknown = listed.filter((item) => !(known as readonly string[]).includes(item));
+  if (unknown.length > 0) throw new Error(`${name}: unknown ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  return listed as Name[];
+};

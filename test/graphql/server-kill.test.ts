@@ -13,6 +13,7 @@ import { PostgresEventStore } from '../../src/eventstore/postgres-store.js';
 import type { LogFilter } from '../../src/eventstore/store.js';
 import { testLogger, useIsolatedDatabase } from '../helpers/app.js';
 import type { GraphQLResponse } from '../helpers/graphql.js';
+import { sseParser } from '../helpers/sse.js';
 import { waitFor, within } from '../helpers/wait.js';
 
 // The server runs as an operator runs it, in a process of its own that this file kills without
@@ -110,16 +111,6 @@ type Sink = { next(payload: Payload): void; end(reason: unknown): void };
 /** Opens one subscription; returns how to close it. */
 type Transport = (base: string, variables: Record<string, unknown>, sink: Sink) => () => void;
 
-const nextPayload = (block: string): Payload | undefined => {
-  const lines = block.split('\n');
-  if (!lines.includes('event: next')) return undefined;
-  const data = lines
-    .filter((line) => line.startsWith('data:'))
-    .map((line) => line.slice(5).trimStart())
-    .join('\n');
-  return data ? (JSON.parse(data) as Payload) : undefined;
-};
-
 /** GraphQL over SSE with the global fetch, a real HTTP connection. */
 const overSse: Transport = (base, variables, sink) => {
   const abort = new AbortController();
@@ -133,18 +124,13 @@ const overSse: Transport = (base, variables, sink) => {
     if (!response.body) throw new Error(`no SSE body (status ${response.status})`);
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
-    let text = '';
+    const parse = sseParser();
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return 'stream ended';
-      text += decoder.decode(value, { stream: true });
-      let end: number;
-      while ((end = text.indexOf('\n\n')) >= 0) {
-        const block = text.slice(0, end);
-        text = text.slice(end + 2);
-        const payload = nextPayload(block);
-        if (payload) sink.next(payload);
-        if (block.split('\n').includes('event: complete')) return 'complete';
+      for (const { event, data } of parse(decoder.decode(value, { stream: true }))) {
+        if (event === 'next' && data) sink.next(JSON.parse(data) as Payload);
+        if (event === 'complete') return 'complete';
       }
     }
   };

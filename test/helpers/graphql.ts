@@ -1,4 +1,5 @@
 import type { GraphQLServer } from '../../src/server.js';
+import { sseParser } from './sse.js';
 
 export type GraphQLResponse<T = Record<string, any>> = {
   data?: T;
@@ -42,24 +43,14 @@ export const subscribeSse = async <T = Record<string, any>>(
   if (!response.body) throw new Error(`no SSE body (status ${response.status})`);
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
-  let text = '';
+  const parse = sseParser();
   const pending: GraphQLResponse<T>[] = [];
 
   const readMore = async (): Promise<boolean> => {
     const { value, done } = await reader.read();
     if (done) return false;
-    text += decoder.decode(value, { stream: true });
-    let end: number;
-    while ((end = text.indexOf('\n\n')) >= 0) {
-      const block = text.slice(0, end);
-      text = text.slice(end + 2);
-      const lines = block.split('\n');
-      if (!lines.some((line) => line === 'event: next')) continue;
-      const data = lines
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trimStart())
-        .join('\n');
-      if (data) pending.push(JSON.parse(data) as GraphQLResponse<T>);
+    for (const { event, data } of parse(decoder.decode(value, { stream: true }))) {
+      if (event === 'next' && data) pending.push(JSON.parse(data) as GraphQLResponse<T>);
     }
     return true;
   };

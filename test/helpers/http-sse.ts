@@ -1,5 +1,6 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { GraphQLResponse } from './graphql.js';
+import { sseParser } from './sse.js';
 
 export type HttpSse<T> = {
   /** Every `next` payload so far, in arrival order. */
@@ -32,15 +33,11 @@ export const openHttpSse = async <T = Record<string, any>>(
   });
   if (response.statusCode !== 200) throw new Error(`SSE request failed with status ${response.statusCode}`);
   response.setEncoding('utf8');
-  let text = '';
+  const parse = sseParser();
   response.on('data', (chunk: string) => {
-    text += chunk;
-    let end: number;
-    while ((end = text.indexOf('\n\n')) >= 0) {
-      const block = text.slice(0, end);
-      text = text.slice(end + 2);
-      if (!block.startsWith('event: next\n')) continue;
-      const payload = JSON.parse(block.slice(block.indexOf('data:') + 5)) as GraphQLResponse<T>;
+    for (const { event, data } of parse(chunk)) {
+      if (event !== 'next' || !data) continue;
+      const payload = JSON.parse(data) as GraphQLResponse<T>;
       payloads.push(payload);
       onPayload?.(payload);
     }
