@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database, Executor, Transaction } from '../db/client.js';
+import { appendStatement, type AppendedRow } from './append-statement.js';
 import { ConcurrencyConflictError, EventStoreError } from './errors.js';
 import { newId } from './ids.js';
 import type {
@@ -13,7 +14,7 @@ import type {
   ReadStreamOptions,
   StreamRef,
 } from './store.js';
-import { events, idempotencyKeys, outbox, snapshots, streams } from './tables.js';
+import { events, idempotencyKeys, snapshots, streams } from './tables.js';
 import type { Event, EventMetadata, LogPosition, RecordedEvent, Snapshot } from './types.js';
 
 /** A session on PostgreSQL exposes its Drizzle transaction so inline projections write with it. */
@@ -116,63 +117,39 @@ class PostgresSessionImpl extends PostgresReader implements PostgresSession {
     super(tx);
   }
 
+  /**
+   * One statement: move the stream's version under the expected-version rule, insert the events
+   * and their outbox rows. Nothing is written when the rule fails (no stream row comes back).
+   */
   async appendToStream(stream: StreamRef, newEvents: readonly Event[], options: AppendOptions): Promise<AppendResult> {
     if (newEvents.length === 0) throw new EventStoreError(`nothing to append to ${stream.aggregateId}`);
-    const version = await this.advanceStream(stream, newEvents.length, options.expectedVersion);
-    const first = version - newEvents.length + 1;
-    const rows = await this.tx
-      .insert(events)
-      .values(
-        newEvents.map((event, index) => ({
-          id: newId('evt'),
-          aggregateId: stream.aggregateId,
-          aggregateType: stream.aggregateType,
-          version: first + index,
-          type: event.type,
-          data: event.data,
-          metadata: options.metadata,
-          occurredAt: options.occurredAt,
-        })),
-      )
-      .returning();
-    await this.tx
-      .insert(outbox)
-      .values(rows.map((row) => ({ position: row.position, aggregateType: row.aggregateType, type: row.type })));
+    const ids = newEvents.map(() => newId('evt'));
+    const rows = await this.tx.execute<AppendedRow>(appendStatement(stream, newEvents, ids, options));
+    const [first] = rows;
+    if (!first) {
+      throw new ConcurrencyConflictError(stream.aggregateId, options.expectedVersion, await this.streamVersion(stream.aggregateId));
+    }
+    if (first.stream_type !== stream.aggregateType) {
+      throw new EventStoreError(`stream ${stream.aggregateId} is a ${first.stream_type}, not a ${stream.aggregateType}`);
+    }
+    const base = first.stream_version - newEvents.length;
+    const recorded = rows.map((row): RecordedEvent => {
+      const index = row.version! - base - 1;
+      return {
+        id: ids[index]!,
+        type: newEvents[index]!.type,
+        data: newEvents[index]!.data,
+        aggregateId: stream.aggregateId,
+        aggregateType: stream.aggregateType,
+        version: row.version!,
+        metadata: options.metadata,
+        occurredAt: options.occurredAt,
+        recordedAt: new Date(row.recorded_at!),
+        logPosition: { transactionId: BigInt(row.transaction_id!), position: BigInt(row.position!) },
+      };
+    });
     this.appended = true;
-    return { version, events: rows.map(toRecorded) };
-  }
-
-  /** Moves the stream's version by `count` under the expected-version rule; returns the new version. */
-  private async advanceStream(stream: StreamRef, count: number, expected: number | undefined): Promise<number> {
-    const { aggregateId, aggregateType } = stream;
-    let row: { version: number; aggregateType: string } | undefined;
-    if (expected === 0) {
-      [row] = await this.tx
-        .insert(streams)
-        .values({ aggregateId, aggregateType, version: count })
-        .onConflictDoNothing()
-        .returning({ version: streams.version, aggregateType: streams.aggregateType });
-    } else if (expected === undefined) {
-      [row] = await this.tx
-        .insert(streams)
-        .values({ aggregateId, aggregateType, version: count })
-        .onConflictDoUpdate({
-          target: streams.aggregateId,
-          set: { version: sql`${streams.version} + ${count}`, updatedAt: sql`now()` },
-        })
-        .returning({ version: streams.version, aggregateType: streams.aggregateType });
-    } else {
-      [row] = await this.tx
-        .update(streams)
-        .set({ version: expected + count, updatedAt: sql`now()` })
-        .where(and(eq(streams.aggregateId, aggregateId), eq(streams.version, expected)))
-        .returning({ version: streams.version, aggregateType: streams.aggregateType });
-    }
-    if (!row) throw new ConcurrencyConflictError(aggregateId, expected, await this.streamVersion(aggregateId));
-    if (row.aggregateType !== aggregateType) {
-      throw new EventStoreError(`stream ${aggregateId} is a ${row.aggregateType}, not a ${aggregateType}`);
-    }
-    return row.version;
+    return { version: first.stream_version, events: recorded };
   }
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {

@@ -22,9 +22,90 @@ export type ViewProjection<T extends ViewTable = ViewTable> = InlineProjection<P
   readonly evolve: ViewEvolve<InferSelectModel<T>>;
 };
 
+type Row = Record<string, unknown>;
+
 /**
- * An inline projection of one row per aggregate: read the row, fold the command's events into
- * it, write it back. Runs in the command's transaction.
+ * The rows of view tables this transaction holds locked: written by its projections or read
+ * `for update` (`lockView`). No other transaction can change them before it ends, so a command
+ * reads each row at most once: its loader's read serves the projection, and the projection's
+ * write serves the response. Kept per session (one transaction); never crosses a commit.
+ */
+const heldRows = new WeakMap<PostgresSession, Map<ViewTable, Map<string, Row | undefined>>>();
+
+const held = (session: PostgresSession, table: ViewTable): Map<string, Row | undefined> => {
+  let tables = heldRows.get(session);
+  if (!tables) heldRows.set(session, (tables = new Map()));
+  let rows = tables.get(table);
+  if (!rows) tables.set(table, (rows = new Map()));
+  return rows;
+};
+
+const selectRow = (session: PostgresSession, table: ViewTable, id: string) =>
+  session.tx
+    .select()
+    .from(table as PgTable)
+    .where(eq(table.id, id));
+
+/**
+ * Reads an aggregate's row and locks it until the transaction ends, so concurrent commands on
+ * one aggregate queue instead of racing to a version conflict. The row is remembered for the
+ * rest of the transaction.
+ */
+export const lockView = async <T extends ViewTable>(
+  session: PostgresSession,
+  table: T,
+  id: string,
+): Promise<InferSelectModel<T> | undefined> => {
+  const [row] = (await selectRow(session, table, id).for('update')) as InferSelectModel<T>[];
+  if (row !== undefined) held(session, table).set(id, row);
+  return row;
+};
+
+/** An aggregate's row as this transaction sees it: the one it holds, else read. */
+export const findView = async <T extends ViewTable>(
+  session: PostgresSession,
+  table: T,
+  id: string,
+): Promise<InferSelectModel<T> | undefined> => {
+  const rows = held(session, table);
+  if (rows.has(id)) return rows.get(id) as InferSelectModel<T> | undefined;
+  const [row] = (await selectRow(session, table, id)) as InferSelectModel<T>[];
+  return row;
+};
+
+/**
+ * The row before `events` (one aggregate's, oldest first). A stream these events start is new in
+ * this transaction, so no row derived from it can exist yet: its row is not read at all.
+ */
+const rowBefore = <T extends ViewTable>(
+  session: PostgresSession,
+  table: T,
+  events: readonly RecordedEvent[],
+): Promise<InferSelectModel<T> | undefined> =>
+  events[0]!.version === 1 ? Promise.resolve(undefined) : findView(session, table, events[0]!.aggregateId);
+
+/** Writes `next` over `current`; returns the row as stored (numerics and times as PostgreSQL keeps them). */
+const write = async <T extends ViewTable>(
+  session: PostgresSession,
+  table: T,
+  id: string,
+  current: InferSelectModel<T> | undefined,
+  next: InferSelectModel<T> | undefined,
+): Promise<Row | undefined> => {
+  if (next === undefined) {
+    if (current !== undefined) await session.tx.delete(table).where(eq(table.id, id));
+    return undefined;
+  }
+  const [stored] =
+    current === undefined
+      ? await session.tx.insert(table).values(next as never).returning()
+      : await session.tx.update(table).set(next as never).where(eq(table.id, id)).returning();
+  return stored as Row;
+};
+
+/**
+ * An inline projection of one row per aggregate: take the row (held, or read), fold the
+ * command's events into it, write it back. Runs in the command's transaction.
  */
 export const viewProjection = <T extends ViewTable, E extends Event>(
   table: T,
@@ -38,25 +119,28 @@ export const viewProjection = <T extends ViewTable, E extends Event>(
       else byAggregate.set(event.aggregateId, [event]);
     }
     for (const [aggregateId, stream] of byAggregate) {
-      const [current] = (await session.tx
-        .select()
-        .from(table as PgTable)
-        .where(eq(table.id, aggregateId))) as InferSelectModel<T>[];
+      const current = await rowBefore(session, table, stream);
       const next = stream.reduce<InferSelectModel<T> | undefined>(
         (view, event) => evolve(view, event as RecordedEvent<E>),
         current,
       );
-      if (next === undefined) {
-        if (current !== undefined) await session.tx.delete(table).where(eq(table.id, aggregateId));
-      } else if (current === undefined) {
-        await session.tx.insert(table).values(next as never);
-      } else {
-        await session.tx.update(table).set(next as never).where(eq(table.id, aggregateId));
-      }
+      held(session, table).set(aggregateId, await write(session, table, aggregateId, current, next));
     }
   };
   return Object.assign(project, { table, evolve: evolve as ViewEvolve<InferSelectModel<T>> });
 };
+
+/**
+ * A command's answer: the aggregate's row after the command, read in its transaction (the row
+ * its projection just wrote, without another read).
+ */
+export const respondWithView =
+  <T extends ViewTable>(table: T, name: string) =>
+  async (session: PostgresSession, outcome: { readonly aggregateId: string }): Promise<InferSelectModel<T>> => {
+    const view = await findView(session, table, outcome.aggregateId);
+    if (!view) throw new Error(`${name} view ${outcome.aggregateId} was not written`);
+    return view;
+  };
 
 /** The read model as it was right after `version`, rebuilt from the stream; null when there was none. */
 export const viewAtVersion = async <View, E extends Event>(

@@ -65,6 +65,18 @@ export const eventStoreContract = (name: string, makeStore: () => EventStore) =>
       expect((await store.readStream(ref.aggregateId)).map((e) => e.version)).toEqual([1, 2, 3]);
     });
 
+    it('answers an append with the events exactly as it stored them, positions following versions', async () => {
+      const ref = stream();
+      const created = await append(ref, [event(1)], 0);
+      const pinned = await append(ref, [event(2), event(3)], 1);
+      const free = await append(ref, [event(4), event(5), event(6)], undefined);
+      const answered = [...created.events, ...pinned.events, ...free.events];
+      expect(await store.readStream(ref.aggregateId)).toEqual(answered);
+      expect(answered.map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6]);
+      const positions = answered.map((e) => e.logPosition);
+      expect([...positions].sort(compareLogPositions)).toEqual(positions);
+    });
+
     it('refuses to append nothing', async () => {
       const ref = stream();
       await expect(append(ref, [], 0)).rejects.toBeInstanceOf(EventStoreError);
@@ -95,9 +107,14 @@ export const eventStoreContract = (name: string, makeStore: () => EventStore) =>
     it('refuses to append to a stream under another aggregate type', async () => {
       const ref = stream();
       await append(ref, [event(1)], 0);
-      await expect(append({ ...ref, aggregateType: 'Other' }, [event(2)], undefined)).rejects.toBeInstanceOf(
-        EventStoreError,
-      );
+      for (const expected of [undefined, 1]) {
+        await expect(append({ ...ref, aggregateType: 'Other' }, [event(2)], expected)).rejects.toBeInstanceOf(
+          EventStoreError,
+        );
+      }
+      expect((await store.readStream(ref.aggregateId)).map((e) => [e.version, e.aggregateType])).toEqual([
+        [1, ref.aggregateType],
+      ]);
     });
 
     it('reads the global log in commit order, after a position, with filters', async () => {

@@ -1,11 +1,11 @@
-import { eq } from 'drizzle-orm';
 import type { CommandContext, CommandOutcome } from '../../eventstore/command.js';
 import { replay, type Loaded } from '../../eventstore/loaders.js';
 import type { PostgresSession } from '../../eventstore/postgres-store.js';
 import { createRepository } from '../../eventstore/repository.js';
 import type { EventReader, EventStore } from '../../eventstore/store.js';
+import { lockView, respondWithView } from '../../eventstore/view-projection.js';
 import { accountDecider, aggregateType, type Account } from './account.js';
-import { accounts, findAccountView, projectAccounts, type AccountView } from './projection.js';
+import { accounts, projectAccounts, type AccountView } from './projection.js';
 
 export type AccountStore = EventStore<PostgresSession>;
 
@@ -27,14 +27,15 @@ const inTransaction = (reader: EventReader): reader is PostgresSession => 'tx' i
  */
 export const loadAccount = async (reader: EventReader, id: string): Promise<Loaded<Account>> => {
   if (inTransaction(reader)) {
-    await reader.tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, id)).for('update');
+    await lockView(reader, accounts, id);
   }
   return replayAccount(reader, id);
 };
 
+const accountView = respondWithView(accounts, 'account');
+
 const respond = async (session: PostgresSession, outcome: CommandOutcome<Account>): Promise<AccountResult> => {
-  const account = await findAccountView(session.tx, outcome.aggregateId);
-  if (!account) throw new Error(`account view ${outcome.aggregateId} was not written`);
+  const account = await accountView(session, outcome);
   const declined = outcome.events.find((event) => event.type === 'AccountDebitDeclined');
   return {
     account,

@@ -3,9 +3,10 @@ import { replay } from '../../eventstore/loaders.js';
 import type { PostgresSession } from '../../eventstore/postgres-store.js';
 import { createRepository } from '../../eventstore/repository.js';
 import type { EventReader, EventStore } from '../../eventstore/store.js';
+import { respondWithView } from '../../eventstore/view-projection.js';
 import { accountDecider } from '../accounts/account.js';
 import { aggregateType, moneyTransferDecider, type AccountSummary } from './money-transfer.js';
-import { findMoneyTransferView, projectMoneyTransfers, type MoneyTransferView } from './projection.js';
+import { moneyTransfers, projectMoneyTransfers } from './projection.js';
 
 export type MoneyTransferStore = EventStore<PostgresSession>;
 
@@ -14,11 +15,7 @@ export const moneyTransferRepository = (store: MoneyTransferStore) =>
     aggregateType,
     decider: moneyTransferDecider,
     projections: [projectMoneyTransfers],
-    respond: async (session, outcome): Promise<MoneyTransferView> => {
-      const view = await findMoneyTransferView(session.tx, outcome.aggregateId);
-      if (!view) throw new Error(`money transfer view ${outcome.aggregateId} was not written`);
-      return view;
-    },
+    respond: respondWithView(moneyTransfers, 'money transfer'),
   });
 
 const replayAccount = replay(accountDecider);

@@ -2,8 +2,9 @@ import type { CommandContext } from '../../eventstore/command.js';
 import type { PostgresSession } from '../../eventstore/postgres-store.js';
 import { createRepository } from '../../eventstore/repository.js';
 import type { EventStore } from '../../eventstore/store.js';
+import { respondWithView } from '../../eventstore/view-projection.js';
 import { aggregateType, orderDecider } from './order.js';
-import { findOrder, projectOrders, type OrderView } from './projection.js';
+import { orders, projectOrders } from './projection.js';
 
 export type OrderStore = EventStore<PostgresSession>;
 
@@ -13,11 +14,7 @@ export const orderRepository = (store: OrderStore) =>
     aggregateType,
     decider: orderDecider,
     projections: [projectOrders],
-    respond: async (session, outcome): Promise<OrderView> => {
-      const view = await findOrder(session.tx, outcome.aggregateId);
-      if (!view) throw new Error(`order view ${outcome.aggregateId} was not written`);
-      return view;
-    },
+    respond: respondWithView(orders, 'order'),
   });
 
 export const createOrder = (store: OrderStore, input: { id: string; name: string }, context: CommandContext) =>

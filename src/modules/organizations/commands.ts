@@ -3,7 +3,8 @@ import { snapshotAndTail } from '../../eventstore/loaders.js';
 import type { PostgresSession } from '../../eventstore/postgres-store.js';
 import { createRepository } from '../../eventstore/repository.js';
 import type { EventStore } from '../../eventstore/store.js';
-import { findOrganization, projectOrganizations, type OrganizationView } from './projection.js';
+import { respondWithView } from '../../eventstore/view-projection.js';
+import { organizations, projectOrganizations } from './projection.js';
 import { aggregateType, organizationDecider, type OrganizationDetails } from './organization.js';
 
 export type OrganizationStore = EventStore<PostgresSession>;
@@ -21,11 +22,7 @@ export const organizationRepository = (store: OrganizationStore, options: { snap
     load: loadOrganization,
     projections: [projectOrganizations],
     snapshotEvery: options.snapshotEvery ?? defaultSnapshotEvery,
-    respond: async (session, outcome): Promise<OrganizationView> => {
-      const view = await findOrganization(session.tx, outcome.aggregateId);
-      if (!view) throw new Error(`organization view ${outcome.aggregateId} was not written`);
-      return view;
-    },
+    respond: respondWithView(organizations, 'organization'),
   });
 
 export const registerOrganization = (

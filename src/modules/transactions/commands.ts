@@ -2,7 +2,8 @@ import type { CommandContext } from '../../eventstore/command.js';
 import type { PostgresSession } from '../../eventstore/postgres-store.js';
 import { createRepository } from '../../eventstore/repository.js';
 import type { EventStore } from '../../eventstore/store.js';
-import { findTransactionView, loadFromView, projectTransactions, type TransactionView } from './projection.js';
+import { respondWithView } from '../../eventstore/view-projection.js';
+import { loadFromView, projectTransactions, transactionViews } from './projection.js';
 import { aggregateType, transactionDecider } from './transaction.js';
 
 export type TransactionStore = EventStore<PostgresSession>;
@@ -14,11 +15,7 @@ export const transactionRepository = (store: TransactionStore) =>
     decider: transactionDecider,
     load: loadFromView,
     projections: [projectTransactions],
-    respond: async (session, outcome): Promise<TransactionView> => {
-      const view = await findTransactionView(session.tx, outcome.aggregateId);
-      if (!view) throw new Error(`transaction view ${outcome.aggregateId} was not written`);
-      return view;
-    },
+    respond: respondWithView(transactionViews, 'transaction'),
   });
 
 export const createTransaction = (

@@ -5,7 +5,7 @@ import { idColumn } from '../../db/columns.js';
 import { projection } from '../../db/projection-schema.js';
 import type { Loaded } from '../../eventstore/loaders.js';
 import type { PostgresSession } from '../../eventstore/postgres-store.js';
-import { viewProjection, type ViewEvolve } from '../../eventstore/view-projection.js';
+import { lockView, viewProjection, type ViewEvolve } from '../../eventstore/view-projection.js';
 import { unreachable } from '../../lib/unreachable.js';
 import type { Transaction, TransactionEvent } from './transaction.js';
 
@@ -58,7 +58,7 @@ export const findTransactionView = async (db: Executor, id: string): Promise<Tra
  * so concurrent commands on one transaction queue instead of racing to a conflict.
  */
 export const loadFromView = async (session: PostgresSession, id: string): Promise<Loaded<Transaction>> => {
-  const [row] = await session.tx.select().from(transactionViews).where(eq(transactionViews.id, id)).for('update');
+  const row = await lockView(session, transactionViews, id);
   if (!row) return { state: { status: 'NONE' }, version: 0 };
   const base = { currency: row.currency, amount: row.amount };
   return {
