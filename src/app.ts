@@ -19,6 +19,7 @@ export const startApp = async (options: {
   databaseUrl: string;
   logger: Logger;
   relayPollMs: number;
+  relayReadGapMs?: number;
   poolSize?: number;
   /** Named statements (one round trip per repeated query); false behind PgBouncer in transaction mode. */
   preparedStatements?: boolean;
@@ -38,9 +39,10 @@ export const startApp = async (options: {
     listenUrl: options.databaseUrl,
     pollMs: options.relayPollMs,
     logger: options.logger,
+    ...(options.relayReadGapMs !== undefined && { readGapMs: options.relayReadGapMs }),
     ...(options.subscriberBuffer && { subscriberBuffer: options.subscriberBuffer }),
   });
-  const notifier = createNotifier(connection.sql, options.logger);
+  const notifier = createNotifier(connection.sql, options.logger, relay.doorbellPayload);
   const ringDoorbell = () => {
     relay.poke(); // this instance's subscribers need no round trip
     notifier.ring(); // other instances do

@@ -1,4 +1,6 @@
 /** The only reader of process.env: validated, typed configuration. */
+import { defaultReadGapMs } from './eventstore/relay.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export type Config = {
@@ -10,6 +12,8 @@ export type Config = {
   readonly logLevel: LogLevel;
   /** Safety poll of the relay, covering lost notifications. */
   readonly relayPollMs: number;
+  /** The least time between two relay reads a stream of doorbells asks for (batching under load). */
+  readonly relayReadGapMs: number;
   /** Live events held for one slow subscriber before it goes back to reading the table. */
   readonly subscriberBuffer: number;
   /** Named (prepared) statements; off for poolers that cannot keep them, e.g. PgBouncer in transaction mode. */
@@ -41,6 +45,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     dataDir: env.CAIRN_DATA_DIR || '.data',
     logLevel,
     relayPollMs: integer('CAIRN_RELAY_POLL_MS', env.CAIRN_RELAY_POLL_MS, 1000, 10, 60_000),
+    relayReadGapMs: integer('CAIRN_RELAY_READ_GAP_MS', env.CAIRN_RELAY_READ_GAP_MS, defaultReadGapMs, 0, 1_000),
     subscriberBuffer: integer('CAIRN_SUBSCRIBER_BUFFER', env.CAIRN_SUBSCRIBER_BUFFER, 10_000, 10, 1_000_000),
     preparedStatements: !['false', '0', 'off'].includes((env.CAIRN_PREPARED_STATEMENTS ?? '').toLowerCase()),
     fenceWarnMs: integer('CAIRN_FENCE_WARN_MS', env.CAIRN_FENCE_WARN_MS, 10_000, 1, 86_400_000),

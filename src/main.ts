@@ -13,6 +13,7 @@ const app = await startApp({
   databaseUrl: database.url,
   logger,
   relayPollMs: config.relayPollMs,
+  relayReadGapMs: config.relayReadGapMs,
   fenceWarnMs: config.fenceWarnMs,
   subscriberBuffer: config.subscriberBuffer,
   preparedStatements: config.preparedStatements,

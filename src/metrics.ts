@@ -99,6 +99,11 @@ export const createMetrics = (
     () => relay.deliveredEvents,
   );
   total(
+    'cairn_relay_reads_total',
+    'Reads of the log by the relay (each reads up to one batch after its cursor); commits that arrive during a read share the next one.',
+    () => relay.reads,
+  );
+  total(
     'cairn_subscriber_overflows_total',
     'Times a subscriber fell more than its buffer behind the live stream and went back to reading the table.',
     () => relay.overflows,

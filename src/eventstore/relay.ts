@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import createSubscriberModule from 'pg-listen';
 import type { Database } from '../db/client.js';
@@ -10,6 +11,9 @@ import type { LogPosition, RecordedEvent } from './types.js';
 // pg-listen's default export is mistyped under NodeNext.
 const createSubscriber = createSubscriberModule.default;
 
+/** Reads a stream of doorbells asks for start at least this far apart (`CAIRN_RELAY_READ_GAP_MS`). */
+export const defaultReadGapMs = 5;
+
 export type RelayListener = (batch: readonly RecordedEvent[]) => void;
 
 export type RelayOptions = {
@@ -19,6 +23,12 @@ export type RelayOptions = {
   readonly pollMs: number;
   readonly logger: Logger;
   readonly batchSize?: number;
+  /**
+   * The least time between the end of one read and the start of the next a doorbell asks for
+   * (`defaultReadGapMs`). Under a stream of commits each read then takes in more of them; a doorbell after
+   * a quiet spell still reads at once.
+   */
+  readonly readGapMs?: number;
   /** Live events held for one slow subscriber before it goes back to reading the table (10,000). */
   readonly subscriberBuffer?: number;
 };
@@ -44,6 +54,16 @@ export class Relay {
   private stopped = false;
   private delivered = 0;
   private overflowed = 0;
+  private echoes = 0;
+  private readCount = 0;
+  private lastReadEnded = -Infinity;
+  private gapTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * What this relay's own instance sends with its NOTIFY: the relay was poked in process at the
+   * commit already, so hearing its own doorbell again would only read the log a second time.
+   */
+  readonly doorbellPayload = `relay_${randomUUID()}`;
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -80,6 +100,20 @@ export class Relay {
     this.overflowed += 1;
   }
 
+  private get readGapMs(): number {
+    return this.options.readGapMs ?? defaultReadGapMs;
+  }
+
+  /** How many times the relay has read the log (`cairn_relay_reads_total`). */
+  get reads(): number {
+    return this.readCount;
+  }
+
+  /** Notifications of this instance's own doorbell, heard over LISTEN and not acted on. */
+  get echoesIgnored(): number {
+    return this.echoes;
+  }
+
   /** How many subscribers are listening now. */
   get listenerCount(): number {
     return this.listeners.size;
@@ -98,7 +132,10 @@ export class Relay {
         parse: (payload) => payload,
       },
     );
-    subscriber.events.on('notification', () => this.poke());
+    subscriber.events.on('notification', ({ payload }) => {
+      if (payload === this.doorbellPayload) this.echoes += 1;
+      else this.poke();
+    });
     subscriber.events.on('connected', () => {
       this.listening = true;
       this.poke(); // catch up on whatever was committed while we were away
@@ -117,6 +154,7 @@ export class Relay {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.gapTimer) clearTimeout(this.gapTimer);
     await this.draining;
     await this.subscriber?.close().catch(() => undefined);
     for (const onClose of this.closeListeners) onClose();
@@ -156,7 +194,17 @@ export class Relay {
       this.again = true;
       return;
     }
+    if (this.gapTimer) return;
+    const wait = this.lastReadEnded + this.readGapMs - performance.now();
+    if (wait > 0) {
+      this.gapTimer = setTimeout(() => {
+        this.gapTimer = null;
+        this.poke();
+      }, wait);
+      return;
+    }
     this.draining = this.drain().finally(() => {
+      this.lastReadEnded = performance.now();
       this.draining = null;
       if (this.again) {
         this.again = false;
@@ -173,20 +221,25 @@ export class Relay {
       if (Date.now() > deadline) throw new Error(`relay did not reach the head of the log in ${timeoutMs} ms`);
       this.poke();
       await (this.draining ?? Promise.resolve());
-      if (compare(this.current, target) < 0) await new Promise((resolve) => setImmediate(resolve));
+      if (compare(this.current, target) < 0) {
+        // A read waiting out its gap: wait with it rather than spin.
+        await new Promise((resolve) => (this.gapTimer ? setTimeout(resolve, this.readGapMs) : setImmediate(resolve)));
+      }
     }
   }
 
   private async drain(): Promise<void> {
     const batchSize = this.options.batchSize ?? 500;
     try {
+      let held: boolean;
       for (;;) {
-        const rows = await this.read(batchSize);
+        const read = await this.read(batchSize);
         this.databaseHealthy = true;
-        if (rows.length > 0) this.publish(rows);
-        if (rows.length < batchSize) break;
+        if (read.rows.length > 0) this.publish(read.rows);
+        held = read.held;
+        if (read.rows.length < batchSize) break;
       }
-      this.quickRetry = (await this.fenceHolding()) ? this.quickRetry + 1 : 0;
+      this.quickRetry = held ? this.quickRetry + 1 : 0;
       if (this.quickRetry > 0) this.schedule(Math.min(5 * 2 ** this.quickRetry, this.options.pollMs));
     } catch (error) {
       this.databaseHealthy = false;
@@ -219,23 +272,27 @@ export class Relay {
     this.timer.unref();
   }
 
-  private async read(limit: number): Promise<EventRow[]> {
+  /**
+   * The next batch after the cursor, up to the fence, and whether committed events wait behind
+   * it (an older transaction is still open): one statement, one fence for both answers.
+   */
+  private async read(limit: number): Promise<{ rows: EventRow[]; held: boolean }> {
     const { transactionId, position } = this.current;
-    const result = await this.options.db.execute<EventRow>(sql`
-      select ${eventColumns}
-        from es.outbox o join es.events e on e.position = o.position
-       where (o.transaction_id, o.position) > (${String(transactionId)}::xid8, ${String(position)}::bigint)
-         and o.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       order by o.transaction_id, o.position
-       limit ${limit}`);
-    return [...result];
-  }
-
-  /** True when committed events wait behind the fence (an older transaction is still open). */
-  private async fenceHolding(): Promise<boolean> {
-    const result = await this.options.db.execute<{ held: boolean }>(sql`
-      select exists (select 1 from es.outbox where transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) as held`);
-    return result[0]?.held === true;
+    this.readCount += 1;
+    const result = await this.options.db.execute<EventRow & { fence_held: boolean }>(sql`
+      with fence as materialized (select pg_snapshot_xmin(pg_current_snapshot()) as xmin),
+      batch as (
+        select ${eventColumns}
+          from fence cross join es.outbox o join es.events e on e.position = o.position
+         where (o.transaction_id, o.position) > (${String(transactionId)}::xid8, ${String(position)}::bigint)
+           and o.transaction_id < fence.xmin
+         order by o.transaction_id, o.position
+         limit ${limit})
+      select batch.*, exists (select 1 from fence cross join es.outbox h where h.transaction_id >= fence.xmin) as fence_held
+        from fence left join batch on true
+       order by batch.transaction_id::xid8, batch.position::bigint`);
+    // With nothing to hand out, the one row carries only the fence's answer.
+    return { rows: result.filter((row) => row.position !== null), held: result[0]?.fence_held === true };
   }
 
   /** The newest commit-safe position in the database: where "from now" begins. */

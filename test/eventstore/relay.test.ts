@@ -137,6 +137,48 @@ describe('relay', () => {
     expect(numbers(received)).toEqual(Array.from({ length: total + 1 }, (_, n) => n));
   });
 
+  it("ignores the echo of its own instance's doorbell (poked in process already) and hears every other", async () => {
+    const own = createNotifier(side.sql, testLogger, relay.doorbellPayload);
+    const other = createNotifier(side.sql, testLogger, 'another instance');
+    const echoes = relay.echoesIgnored;
+    own.ring();
+    await waitFor(() => relay.echoesIgnored === echoes + 1, 'the echo of its own doorbell');
+    // Another instance's doorbell makes it read: an event committed without any local poke arrives.
+    const id = newId('prb');
+    const received = listen(relay, [id]);
+    await append(new PostgresEventStore(db, () => other.ring()), id, 1);
+    await waitFor(() => received.length === 1, "the event another instance's doorbell announced");
+    expect(relay.echoesIgnored).toBe(echoes + 1);
+  });
+
+  it('reads at once after a quiet spell, and waits out its read gap under a stream of doorbells', async () => {
+    const gapMs = 150;
+    const gapped = new Relay({ db, listenUrl: url, pollMs: 60_000, logger: testLogger, readGapMs: gapMs });
+    await gapped.start();
+    onTestFinished(() => gapped.stop());
+    await gapped.settle();
+    const silent = new PostgresEventStore(db);
+    const id = newId('prb');
+    const arrivals: number[] = [];
+    const received = listen(gapped, [id]);
+    onTestFinished(gapped.subscribe(() => arrivals.push(performance.now()), () => undefined));
+
+    await pause(gapMs + 50); // a quiet spell
+    await append(silent, id, 1);
+    const reads = gapped.reads;
+    gapped.poke();
+    expect(gapped.reads).toBe(reads + 1); // the read started at once
+    await waitFor(() => received.length === 1, 'the first event');
+    const first = arrivals.at(-1)!;
+
+    await append(silent, id, 2);
+    gapped.poke();
+    await waitFor(() => received.length === 2, 'the second event');
+    // The read that found it started a whole gap after the one before it had ended.
+    expect(arrivals.at(-1)! - first).toBeGreaterThanOrEqual(gapMs - 1);
+    expect(numbers(received)).toEqual([1, 2]);
+  });
+
   it('delivers through its safety poll when no doorbell rings', async () => {
     const polling = new Relay({ db, listenUrl: url, pollMs: 100, logger: testLogger });
     await polling.start();

@@ -96,6 +96,7 @@ describe('GET /metrics', () => {
       'cairn_relay_connected',
       'cairn_relay_listeners',
       'cairn_relay_delivered_events_total',
+      'cairn_relay_reads_total',
       'cairn_http_requests_total',
       'cairn_http_request_duration_seconds',
       'process_cpu_user_seconds_total',
