@@ -12,6 +12,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Context, Services } from './graphql/context.js';
 import { defaultQuery } from './graphql/graphiql.js';
 import { schema } from './graphql/schema.js';
+import { limitChunkedBodies } from './graphql/body-limit.js';
 import { SharedResults } from './graphql/shared-results.js';
 import { createMetrics, metricsPath, serveMetrics } from './metrics.js';
 
@@ -38,8 +39,8 @@ export const createGraphQLServer = (
     // GraphiQL's assets are served from the package, so it works without a CDN.
     renderGraphiQL,
     landingPage: false,
-    // Also bounds bodies without a content-length (chunked), which the HTTP check below cannot see.
-    maxRequestBodySize: maxBodyBytes,
+    // The HTTP server refuses a content-length over the limit; `limitChunkedBodies` counts the rest.
+    maxRequestBodySize: false,
     // Never yoga's dev mode, which adds the original message and stack when NODE_ENV=development.
     maskedErrors: { isDev: false },
     logging: {
@@ -61,6 +62,7 @@ export const createGraphQLServer = (
       costLimitPlugin({ maxCost: limits.maxCost }),
       maxAliasesPlugin({ n: limits.maxAliases }),
       shared.plugin(),
+      limitChunkedBodies(maxBodyBytes),
     ],
   });
 
