@@ -274,22 +274,25 @@ export class Relay {
 
   /**
    * The next batch after the cursor, up to the fence, and whether committed events wait behind
-   * it (an older transaction is still open): one statement, one fence for both answers.
+   * it (an older transaction is still open): one statement, so one snapshot for both answers.
    */
   private async read(limit: number): Promise<{ rows: EventRow[]; held: boolean }> {
     const { transactionId, position } = this.current;
     this.readCount += 1;
+    // The fence is spelled out in both places, not shared through a CTE: only as this stable
+    // expression can PostgreSQL use it in an index condition (through a CTE, the fence check
+    // scanned the whole outbox).
+    const fence = sql`pg_snapshot_xmin(pg_current_snapshot())`;
     const result = await this.options.db.execute<EventRow & { fence_held: boolean }>(sql`
-      with fence as materialized (select pg_snapshot_xmin(pg_current_snapshot()) as xmin),
-      batch as (
+      with batch as (
         select ${eventColumns}
-          from fence cross join es.outbox o join es.events e on e.position = o.position
+          from es.outbox o join es.events e on e.position = o.position
          where (o.transaction_id, o.position) > (${String(transactionId)}::xid8, ${String(position)}::bigint)
-           and o.transaction_id < fence.xmin
+           and o.transaction_id < ${fence}
          order by o.transaction_id, o.position
          limit ${limit})
-      select batch.*, exists (select 1 from fence cross join es.outbox h where h.transaction_id >= fence.xmin) as fence_held
-        from fence left join batch on true
+      select batch.*, exists (select 1 from es.outbox h where h.transaction_id >= ${fence}) as fence_held
+        from (values (1)) as one (row) left join batch on true
        order by batch.transaction_id::xid8, batch.position::bigint`);
     // With nothing to hand out, the one row carries only the fence's answer.
     return { rows: result.filter((row) => row.position !== null), held: result[0]?.fence_held === true };
