@@ -101,8 +101,17 @@ export const executeCommand = async <State, E extends Event, Session extends Eve
   if (spec.expectedVersion !== undefined && spec.expectedVersion !== loaded.version) {
     throw new ConcurrencyConflictError(spec.aggregateId, spec.expectedVersion, loaded.version);
   }
-  const decided = await decideOrReplay(spec, loaded.state, session, context);
-  if (!Array.isArray(decided)) return decided as CommandResult<Result>;
+  let decided: readonly E[];
+  try {
+    decided = spec.decide(loaded.state);
+  } catch (error) {
+    // A rejection can come from the state a concurrent command with the same idempotency key
+    // just committed (after our lookup, before our load). Its record committed with that state
+    // and a new statement sees it, so the command answers as a replay instead of failing.
+    const late = await findReplay<Result>(session, context);
+    if (late) return late;
+    throw error;
+  }
   let outcome: CommandOutcome<State> = { aggregateId: spec.aggregateId, ...loaded, events: [] };
   if (decided.length > 0) {
     const appended = await session.appendToStream(
@@ -134,26 +143,6 @@ export const executeCommand = async <State, E extends Event, Session extends Eve
     if (!saved) throw new IdempotencyRace();
   }
   return { aggregateId: spec.aggregateId, version: outcome.version, events: outcome.events, result, replayed: false };
-};
-
-/**
- * A rejection can come from the state a concurrent command with the same idempotency key just
- * committed (it committed after our lookup, before our load). Its record committed with that
- * state and a new statement sees it, so the command answers as a replay instead of failing.
- */
-const decideOrReplay = async <State, E extends Event, Session extends EventStoreSession, Result>(
-  spec: CommandSpec<State, E, Session, Result>,
-  state: State,
-  session: Session,
-  context: CommandContext,
-): Promise<readonly E[] | CommandResult<Result>> => {
-  try {
-    return spec.decide(state);
-  } catch (error) {
-    const replay = await findReplay<Result>(session, context);
-    if (replay) return replay;
-    throw error;
-  }
 };
 
 const findReplay = async <Result>(
