@@ -11,7 +11,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/bench/**', 'node_modules/**'],
+    // test/pooled/ runs through Debian's pgbouncer and fails when it is missing;
+    // CAIRN_TEST_POOLER=off leaves those files out of the run (never skipped: not collected).
+    exclude: ['test/bench/**', 'node_modules/**', ...(process.env.CAIRN_TEST_POOLER === 'off' ? ['test/pooled/**'] : [])],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

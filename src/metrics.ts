@@ -1,14 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { eventsAfter, eventsBehindFence, lagCountCap, oldestFenceHolder } from './eventstore/lag.js';
-import type { Services } from './graphql/context.js';
+import { processManagerHealth, type ManagerHealth } from './eventstore/process-manager-health.js';
+import type { Services } from './app.js';
 import type { SharedResults } from './graphql/shared-results.js';
 import type { Logger } from './logger.js';
 
 export const metricsPath = '/metrics';
 
 /** The paths request metrics are labelled with; anything else is `other`, so labels stay bounded. */
-const knownPaths = new Set(['/graphql', '/health', '/ready', metricsPath]);
+const knownPaths = new Set(['/graphql', '/health', '/health/process-managers', '/ready', metricsPath]);
 export const metricPath = (path: string): string => (knownPaths.has(path) ? path : 'other');
 
 export type Metrics = {
@@ -22,10 +23,10 @@ export type Metrics = {
  * gauges are read on scrape, one cheap query each; the relay's figures are read from the relay.
  */
 export const createMetrics = (
-  services: Pick<Services, 'db' | 'relay'>,
+  services: Pick<Services, 'db' | 'relay' | 'store' | 'processManagers'>,
   shared: Pick<SharedResults, 'deliveries' | 'executions' | 'serialisations'>,
 ): Metrics => {
-  const { db, relay } = services;
+  const { db, relay, store, processManagers } = services;
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -64,6 +65,14 @@ export const createMetrics = (
     },
   });
   new Gauge({
+    name: 'cairn_relay_listen_healthy',
+    help: "1 while the relay's LISTEN connection hears the probes rung through the write path, 0 when it hears nothing (a transaction pooler in between: set CAIRN_LISTEN_URL).",
+    registers,
+    collect() {
+      this.set(relay.listenHealthy ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: 'cairn_relay_listeners',
     help: 'Subscribers (subscriptions and process managers) listening to the relay now.',
     registers,
@@ -79,6 +88,65 @@ export const createMetrics = (
       this.set(relay.bufferedEvents);
     },
   });
+  // The process managers' figures come from one health read per scrape, shared by their gauges.
+  let health: { readonly at: number; readonly managers: Promise<ManagerHealth[]> } | null = null;
+  const managers = () => {
+    if (!health || performance.now() - health.at > 1_000) health = { at: performance.now(), managers: processManagerHealth(db, processManagers) };
+    return health.managers;
+  };
+  const perManager = (name: string, help: string, read: (manager: ManagerHealth) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['manager'] as const,
+      registers,
+      async collect() {
+        for (const manager of await managers()) this.set({ manager: manager.name }, read(manager));
+      },
+    });
+  perManager(
+    'cairn_process_manager_lag_events',
+    `Committed triggers after a process manager's checkpoint, not handled yet; counted up to ${lagCountCap}.`,
+    (manager) => manager.lagEvents,
+  );
+  perManager(
+    'cairn_process_manager_parked_triggers',
+    'Triggers a process manager parked after its retries (and later triggers of their processes waiting behind them); retry them with `npm run process-managers -- retry`.',
+    (manager) => manager.parkedTriggers,
+  );
+  perManager(
+    'cairn_process_manager_failing_attempts',
+    'Failed attempts at the trigger a process manager is retrying now (0 when none fails).',
+    (manager) => manager.failing?.attempts ?? 0,
+  );
+  /** A per-manager counter that mirrors a running total the runner keeps, read on scrape. */
+  const perManagerTotal = (name: string, help: string, read: (manager: ManagerHealth) => number) => {
+    const counted = new Map<string, number>();
+    new Counter({
+      name,
+      help,
+      labelNames: ['manager'] as const,
+      registers,
+      async collect() {
+        for (const manager of await managers()) {
+          const now = read(manager);
+          this.inc({ manager: manager.name }, now - (counted.get(manager.name) ?? 0));
+          counted.set(manager.name, now);
+        }
+      },
+    });
+  };
+  perManagerTotal(
+    'cairn_process_manager_failures_total',
+    'Failed process-manager steps in this process (transient ones included).',
+    (manager) => manager.failures,
+  );
+  perManagerTotal(
+    'cairn_process_manager_handled_total',
+    'Triggers a process manager handled in this process.',
+    (manager) => manager.handled,
+  );
+
   /** A counter that mirrors a running total kept elsewhere, read on scrape. */
   const total = (name: string, help: string, read: () => number) => {
     let counted = 0;
@@ -97,6 +165,16 @@ export const createMetrics = (
     'cairn_relay_delivered_events_total',
     'Events the relay has handed to its listeners since the process started.',
     () => relay.deliveredEvents,
+  );
+  total(
+    'cairn_stream_order_retries_total',
+    "Units of work run again because a stream they appended to had a newer last writer (kept out of the log's order); commands lock their stream first, so this stays near 0.",
+    () => store.streamOrderRetries + processManagers.streamOrderRetries,
+  );
+  total(
+    'cairn_relay_listen_missed_probes_total',
+    "Probes the relay's LISTEN connection did not hear back within CAIRN_LISTEN_CHECK_MS.",
+    () => relay.missedListenProbes,
   );
   total(
     'cairn_relay_reads_total',

@@ -52,6 +52,10 @@ export const connect = (
 ): Connection => {
   const client = postgres(url, {
     max: options.max ?? 20,
+    // Off, postgres.js names none of its own statements either (its `commit`, above all): behind
+    // PgBouncer in transaction mode a named statement reaches server connections that never
+    // prepared it.
+    prepare: options.prepare !== false,
     onnotice: () => undefined,
     // No custom array types to parse; and its query on connect could reject unhandled when a
     // connection is killed while opening.

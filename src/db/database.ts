@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { startEmbeddedPostgres } from './embedded.js';
-import { runMigrations } from './migrate.js';
+import { startEmbeddedPostgres, type Role } from './embedded.js';
 
 export type DatabaseServer = {
   readonly url: string;
@@ -9,12 +8,19 @@ export type DatabaseServer = {
   stop(): Promise<void>;
 };
 
-/** `DATABASE_URL` when given; otherwise an embedded PostgreSQL under the data directory. Migrated either way. */
+/**
+ * `DATABASE_URL` when given; otherwise an embedded PostgreSQL under the data directory. Migrated
+ * either way. A script (`role: 'script'`) uses the embedded database another cairn process runs
+ * on that directory, and leaves it running; a server refuses to share one.
+ */
 export const provideDatabase = async (
   config: Pick<Config, 'databaseUrl' | 'dataDir'>,
   logger: Logger,
-  options: { ownSignals?: boolean } = {},
+  options: { ownSignals?: boolean; role?: Role } = {},
 ): Promise<DatabaseServer> => {
+  // The migrator (Drizzle's, postgres.js) loads while the embedded database starts.
+  const migrator = import('./migrate.js');
+  migrator.catch(() => undefined);
   const server: DatabaseServer = config.databaseUrl
     ? { url: config.databaseUrl, embedded: false, stop: async () => undefined }
     : await startEmbeddedPostgres({ dataDir: config.dataDir, logger, ...options }).then((pg) => ({
@@ -23,7 +29,7 @@ export const provideDatabase = async (
         stop: () => pg.stop(),
       }));
   try {
-    await runMigrations(server.url);
+    await (await migrator).runMigrations(server.url);
   } catch (error) {
     await server.stop();
     throw error;

@@ -11,7 +11,6 @@ export const encodeCursor = (at: LogPosition): string =>
 export class InvalidCursorError extends ValidationError {
   constructor(cursor: string) {
     super(`"${cursor.slice(0, 80)}" is not a cursor of this event log`, 'after');
-    this.name = 'InvalidCursorError';
   }
 }
 
@@ -19,16 +18,21 @@ export class InvalidCursorError extends ValidationError {
 export class UnknownCursorError extends ValidationError {
   constructor(cursor: string) {
     super(`"${cursor.slice(0, 80)}" names no event of this event log; was it issued by another database?`, 'after');
-    this.name = 'UnknownCursorError';
   }
 }
 
+/** The largest transaction id (xid8) and position (bigint) PostgreSQL can hold. */
+const maxTransactionId = 2n ** 64n - 1n;
+const maxPosition = 2n ** 63n - 1n;
+
 export const decodeCursor = (cursor: string): LogPosition => {
   const match = body.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match || encodeCursor({ transactionId: BigInt(match[1]!), position: BigInt(match[2]!) }) !== cursor) {
+  if (!match) throw new InvalidCursorError(cursor);
+  const at = { transactionId: BigInt(match[1]!), position: BigInt(match[2]!) };
+  if (at.transactionId > maxTransactionId || at.position > maxPosition || encodeCursor(at) !== cursor) {
     throw new InvalidCursorError(cursor);
   }
-  return { transactionId: BigInt(match[1]!), position: BigInt(match[2]!) };
+  return at;
 };
 
 export const compareLogPositions = (a: LogPosition, b: LogPosition): number =>

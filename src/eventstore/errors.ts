@@ -1,17 +1,15 @@
-/** The stable codes clients see; the GraphQL `ErrorCode` enum mirrors this list. */
-export const errorCodes = [
-  'VALIDATION_FAILED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'CONCURRENCY_CONFLICT',
-  'INSUFFICIENT_FUNDS',
-  'ILLEGAL_STATE',
-] as const;
+/** The stable codes of the store's own errors; a module adds the codes of its own errors. */
+export const errorCodes = ['VALIDATION_FAILED', 'NOT_FOUND', 'ALREADY_EXISTS', 'CONCURRENCY_CONFLICT', 'ILLEGAL_STATE'] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
-/** Base of every expected failure: a stable code and a message safe to show a client. */
+/** Base of every expected failure: a stable code (upper snake case) and a message safe to show a client. */
 export abstract class DomainError extends Error {
-  abstract readonly code: ErrorCode;
+  abstract readonly code: string;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
 }
 
 export class ValidationError extends DomainError {
@@ -21,32 +19,19 @@ export class ValidationError extends DomainError {
     readonly field?: string,
   ) {
     super(message);
-    this.name = 'ValidationError';
   }
 }
 
 export class NotFoundError extends DomainError {
   readonly code = 'NOT_FOUND' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotFoundError';
-  }
 }
 
 export class AlreadyExistsError extends DomainError {
   readonly code = 'ALREADY_EXISTS' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'AlreadyExistsError';
-  }
 }
 
 export class IllegalStateError extends DomainError {
   readonly code = 'ILLEGAL_STATE' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'IllegalStateError';
-  }
 }
 
 export class ConcurrencyConflictError extends DomainError {
@@ -56,10 +41,7 @@ export class ConcurrencyConflictError extends DomainError {
     readonly expectedVersion: number | undefined,
     readonly actualVersion: number | undefined,
   ) {
-    super(
-      `stream ${aggregateId} was expected at version ${expectedVersion ?? 'any'} but is at ${actualVersion ?? 'none'}`,
-    );
-    this.name = 'ConcurrencyConflictError';
+    super(`stream ${aggregateId} was expected at version ${expectedVersion ?? 'any'} but is at ${actualVersion ?? 'none'}`);
   }
 }
 

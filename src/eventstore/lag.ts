@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
+import { fence } from './fence.js';
 import type { LogPosition } from './types.js';
 
 /** Counting stops here: past it the exact backlog no longer matters, and the scan stays cheap. */
@@ -18,13 +19,21 @@ export const eventsAfter = async (db: Database, cursor: LogPosition): Promise<nu
   return result[0]?.count ?? 0;
 };
 
-/** Committed outbox rows that readers cannot see yet because an older transaction is still open. */
-export const eventsBehindFence = async (db: Database): Promise<number> => {
-  const result = await db.execute<{ count: number }>(sql`
+/**
+ * How many committed outbox rows readers cannot see yet because an older transaction is still
+ * open, counted down the outbox's index from its newest row (ordered so, the planner walks the
+ * index instead of scanning the whole table for rows at or past the fence).
+ */
+export const behindFenceCount: SQL = sql`
     select count(*)::int as count from (
       select 1 from es.outbox
-       where transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
-       limit ${lagCountCap}) held`);
+       where transaction_id >= ${fence}
+       order by transaction_id desc
+       limit ${lagCountCap}) held`;
+
+/** Committed outbox rows that readers cannot see yet because an older transaction is still open. */
+export const eventsBehindFence = async (db: Database): Promise<number> => {
+  const result = await db.execute<{ count: number }>(behindFenceCount);
   return result[0]?.count ?? 0;
 };
 

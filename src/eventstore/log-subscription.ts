@@ -9,6 +9,11 @@ export type LogSubscriptionOptions = LogFilter & {
   /** Live events held for a slow reader before it falls back to reading the table (the relay's `subscriberBuffer`). */
   readonly bufferLimit?: number;
   readonly pageSize?: number;
+  /**
+   * Where a catch-up reads the table up to the relay's cursor, given the primary's WAL position
+   * at which the relay found it (a replica that has replayed it, else the primary); `reader` when absent.
+   */
+  readonly catchUpReader?: (lsn: string | undefined) => Promise<EventReader>;
 };
 
 /** Live events a subscriber hands over before it lets the event loop take a turn. */
@@ -99,6 +104,7 @@ async function* follow(
       signal();
     },
     () => buffer.length + inHand,
+    options.aggregateId,
   );
   stopped.addEventListener(
     'abort',
@@ -115,8 +121,11 @@ async function* follow(
       overflowed = false;
       buffer = [];
       const until = relay.cursor;
+      // A replica that has not replayed `until` yet would return a short page, and the cursor
+      // would jump to `until` past what it has not seen: read where `until` is known to be.
+      const source = compareLogPositions(cursor, until) < 0 && options.catchUpReader ? await options.catchUpReader(relay.cursorLsn) : reader;
       while (compareLogPositions(cursor, until) < 0) {
-        const page = await reader.readLog({ ...filter, after: cursor, until, limit: pageSize });
+        const page = await source.readLog({ ...filter, after: cursor, until, limit: pageSize });
         for (const event of page) {
           yield event;
           cursor = event.logPosition;

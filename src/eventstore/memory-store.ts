@@ -36,9 +36,15 @@ class MemorySession implements EventStoreSession {
   ) {}
 
   async readStream(aggregateId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const after = options.afterVersion ?? 0;
+    const snapshotVersion = options.afterLatestSnapshot ? (this.state.snapshots.get(aggregateId)?.at(-1)?.version ?? 0) : 0;
+    const after = Math.max(options.afterVersion ?? 0, snapshotVersion);
     return this.state.log
-      .filter((event) => event.aggregateId === aggregateId && event.version > after)
+      .filter(
+        (event) =>
+          event.aggregateId === aggregateId &&
+          event.version > after &&
+          (!options.after || compareLogPositions(event.logPosition, options.after) > 0),
+      )
       .sort((a, b) => a.version - b.version)
       .slice(0, options.limit ?? Number.MAX_SAFE_INTEGER);
   }
@@ -75,6 +81,11 @@ class MemorySession implements EventStoreSession {
     return latest as Snapshot<S>;
   }
 
+  /** Transactions run one at a time here: nothing to wait for. */
+  async lockStream(): Promise<void> {}
+
+  async lockIdempotencyKey(): Promise<void> {}
+
   async appendToStream(stream: StreamRef, events: readonly Event[], options: AppendOptions): Promise<AppendResult> {
     if (events.length === 0) throw new EventStoreError(`nothing to append to ${stream.aggregateId}`);
     const current = this.state.streams.get(stream.aggregateId);
@@ -90,7 +101,7 @@ class MemorySession implements EventStoreSession {
     const recorded = events.map(
       (event, index): RecordedEvent => ({
         ...event,
-        id: newId('evt'),
+        id: options.eventIds?.[index] ?? newId('evt'),
         aggregateId: stream.aggregateId,
         aggregateType: stream.aggregateType,
         version: base + index + 1,

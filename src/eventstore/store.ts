@@ -6,6 +6,8 @@ export type AppendOptions = {
   readonly expectedVersion: ExpectedVersion;
   readonly metadata: EventMetadata;
   readonly occurredAt: Date;
+  /** The events' ids, one per event, when the caller needs them before the append answers. */
+  readonly eventIds?: readonly string[];
 };
 
 export type AppendResult = {
@@ -14,7 +16,17 @@ export type AppendResult = {
   readonly events: readonly RecordedEvent[];
 };
 
-export type ReadStreamOptions = { readonly afterVersion?: number; readonly limit?: number };
+export type ReadStreamOptions = {
+  readonly afterVersion?: number;
+  /**
+   * After the version of the stream's latest snapshot (all of it when there is none), in the
+   * same statement: a loader sends it with the snapshot's read instead of after its answer.
+   */
+  readonly afterLatestSnapshot?: boolean;
+  /** Strictly after this position of the log (one stream's versions follow its log order). */
+  readonly after?: LogPosition;
+  readonly limit?: number;
+};
 
 export type LogFilter = {
   readonly aggregateId?: string;
@@ -58,6 +70,19 @@ export interface EventReader {
 
 /** One unit of work: everything written through it commits or rolls back together. */
 export interface EventStoreSession extends EventReader {
+  /**
+   * Holds the stream for the rest of the unit of work: its other writers wait. Taken before the
+   * stream is read, so a command decides on the latest version and appends right after it.
+   */
+  lockStream(aggregateId: string): Promise<void>;
+  /**
+   * Runs `work` when no other work of this unit on the same stream is running: commands that a
+   * process manager's batch runs at once on one transaction take their stream one at a time, so
+   * each loads what the one before it appended. Absent: the unit runs one command at a time.
+   */
+  exclusive?<T>(aggregateId: string, work: () => Promise<T>): Promise<T>;
+  /** Holds an idempotency key for the rest of the unit of work: a concurrent command with the same key waits, then replays. */
+  lockIdempotencyKey(key: string): Promise<void>;
   appendToStream(stream: StreamRef, events: readonly Event[], options: AppendOptions): Promise<AppendResult>;
   saveSnapshot(snapshot: Snapshot): Promise<void>;
   findIdempotencyRecord(key: string): Promise<IdempotencyRecord | null>;

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  boolean,
   customType,
   index,
   integer,
@@ -52,6 +53,11 @@ export const streams = es.table('streams', {
   aggregateId: text('aggregate_id').primaryKey(),
   aggregateType: text('aggregate_type').notNull(),
   version: integer('version').notNull(),
+  /**
+   * The transaction that wrote the stream's latest version. An append from an older transaction
+   * is refused: in the log's (transaction id, position) order it would land before that version.
+   */
+  transactionId: currentTransactionId(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
 
@@ -87,6 +93,30 @@ export const checkpoints = es.table('checkpoints', {
   position: bigint('position', { mode: 'bigint' }).notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
+
+/**
+ * Triggers a process manager gave up on after its retries, and the later triggers of the same
+ * process that wait behind them; an operator retries them (`npm run process-managers`).
+ */
+export const parkedTriggers = es.table(
+  'parked_triggers',
+  {
+    consumer: text('consumer').notNull(),
+    transactionId: xid8('transaction_id').notNull(),
+    position: bigint('position', { mode: 'bigint' }).notNull(),
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    /** Which process (a transfer, an order…) the trigger belongs to: its later triggers wait behind it. */
+    process: text('process').notNull(),
+    attempts: integer('attempts').notNull(),
+    /** The last failure: the database's error code and message, or the error's name and message; never parameters. */
+    error: text('error').notNull(),
+    /** False for a trigger that never ran: it only waits behind an earlier parked one of its process. */
+    failed: boolean('failed').notNull(),
+    parkedAt: timestamp('parked_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.consumer, t.transactionId, t.position] }), index('parked_triggers_process').on(t.consumer, t.process)],
+);
 
 /** The outcome of every command that carried an idempotency key. */
 export const idempotencyKeys = es.table('idempotency_keys', {

@@ -16,14 +16,21 @@ export type EventMetadata = {
 /** A position in the global, commit-safe order: the writing transaction, then the sequence. */
 export type LogPosition = { readonly transactionId: bigint; readonly position: bigint };
 
-/** An event as the store recorded it. */
-export type RecordedEvent<E extends Event = Event> = E & {
+/**
+ * An event as its command decided it, numbered in its stream: everything but what the database
+ * assigns as it writes. Inline projections get this, so that their writes go out with the append.
+ */
+export type ProjectedEvent<E extends Event = Event> = E & {
   readonly id: string;
   readonly aggregateId: string;
   readonly aggregateType: string;
   readonly version: number;
   readonly metadata: EventMetadata;
   readonly occurredAt: Date;
+};
+
+/** An event as the store recorded it. */
+export type RecordedEvent<E extends Event = Event> = ProjectedEvent<E> & {
   readonly recordedAt: Date;
   readonly logPosition: LogPosition;
 };

@@ -1,15 +1,19 @@
-import { eq, type InferSelectModel } from 'drizzle-orm';
-import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { eq, getTableColumns, type InferSelectModel } from 'drizzle-orm';
+import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
 import type { InlineProjection } from './command.js';
+import type { Executor } from '../db/client.js';
 import type { PostgresSession } from './postgres-store.js';
+import { sendForValues } from './raw.js';
 import type { EventReader } from './store.js';
-import type { Event, RecordedEvent } from './types.js';
+import type { Event, ProjectedEvent, RecordedEvent } from './types.js';
 
 /**
  * How one event changes an aggregate's read model: pure, so the inline projection and time
- * travel (`atVersion`) compute the very same rows. `undefined` means "no row".
+ * travel (`atVersion`) compute the very same rows. `undefined` means "no row". It sees the event
+ * as its command decided it, without the log position or record time the database assigns: the
+ * inline projection writes its row in the same round trip as the append.
  */
-export type ViewEvolve<View, E extends Event = Event> = (view: View | undefined, event: RecordedEvent<E>) => View | undefined;
+export type ViewEvolve<View, E extends Event = Event> = (view: View | undefined, event: ProjectedEvent<E>) => View | undefined;
 
 export type ViewTable = PgTable & { id: PgColumn };
 
@@ -40,11 +44,76 @@ const held = (session: PostgresSession, table: ViewTable): Map<string, Row | und
   return rows;
 };
 
-const selectRow = (session: PostgresSession, table: ViewTable, id: string) =>
-  session.tx
+/**
+ * A view table's statements, built once from its Drizzle definition: the row by id (and locked),
+ * inserted and updated whole, each returning the row as Drizzle would map it.
+ */
+type ViewStatements = {
+  readonly select: string;
+  readonly lock: string;
+  readonly insert: string;
+  readonly update: string;
+  /** Property name and column, in the statements' column order. */
+  readonly columns: readonly (readonly [string, PgColumn])[];
+};
+
+const statements = new WeakMap<ViewTable, ViewStatements>();
+
+const statementsOf = (table: ViewTable): ViewStatements => {
+  let built = statements.get(table);
+  if (built) return built;
+  const config = getTableConfig(table as PgTable);
+  const name = `${config.schema ? `"${config.schema}".` : ''}"${config.name}"`;
+  const columns = Object.entries(getTableColumns(table as PgTable)) as [string, PgColumn][];
+  const list = columns.map(([, column]) => `"${column.name}"`).join(', ');
+  const id = `"${table.id.name}"`;
+  const select = `select ${list} from ${name} where ${id} = $1`;
+  built = {
+    select,
+    lock: `${select} for update`,
+    insert: `insert into ${name} (${list}) values (${columns.map((_, index) => `$${index + 1}`).join(', ')}) returning ${list}`,
+    update: `update ${name} set ${columns.map(([, column], index) => `"${column.name}" = $${index + 1}`).join(', ')} where ${id} = $${columns.length + 1} returning ${list}`,
+    columns,
+  };
+  statements.set(table, built);
+  return built;
+};
+
+/** A row as Drizzle maps it: each column's value decoded by the column, nulls kept. */
+const fromValues = (columns: ViewStatements['columns'], values: readonly unknown[]): Row => {
+  const row: Row = {};
+  columns.forEach(([key, column], index) => {
+    const value = values[index];
+    row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  });
+  return row;
+};
+
+/** A row's values as Drizzle binds them; undefined when it lacks a column (Drizzle would write its default). */
+const toValues = (columns: ViewStatements['columns'], row: Row): unknown[] | undefined => {
+  const values: unknown[] = [];
+  for (const [key, column] of columns) {
+    const value = row[key];
+    if (value === undefined) return undefined;
+    values.push(value === null ? null : column.mapToDriverValue(value));
+  }
+  return values;
+};
+
+const selectRow = async (session: PostgresSession, table: ViewTable, id: string, lock: boolean): Promise<Row | undefined> => {
+  const { columns, select, lock: locking } = statementsOf(table);
+  const [values] = await sendForValues(session.tx, lock ? locking : select, [id]);
+  return values && fromValues(columns, values);
+};
+
+/** An aggregate's row, read on any pool (queries): undefined when there is none. */
+export const findRow = async <T extends ViewTable>(db: Executor, table: T, id: string): Promise<InferSelectModel<T> | undefined> => {
+  const [row] = (await db
     .select()
     .from(table as PgTable)
-    .where(eq(table.id, id));
+    .where(eq(table.id, id))) as InferSelectModel<T>[];
+  return row;
+};
 
 /**
  * Reads an aggregate's row and locks it until the transaction ends, so concurrent commands on
@@ -56,7 +125,7 @@ export const lockView = async <T extends ViewTable>(
   table: T,
   id: string,
 ): Promise<InferSelectModel<T> | undefined> => {
-  const [row] = (await selectRow(session, table, id).for('update')) as InferSelectModel<T>[];
+  const row = (await selectRow(session, table, id, true)) as InferSelectModel<T> | undefined;
   if (row !== undefined) held(session, table).set(id, row);
   return row;
 };
@@ -69,8 +138,7 @@ export const findView = async <T extends ViewTable>(
 ): Promise<InferSelectModel<T> | undefined> => {
   const rows = held(session, table);
   if (rows.has(id)) return rows.get(id) as InferSelectModel<T> | undefined;
-  const [row] = (await selectRow(session, table, id)) as InferSelectModel<T>[];
-  return row;
+  return (await selectRow(session, table, id, false)) as InferSelectModel<T> | undefined;
 };
 
 /**
@@ -80,7 +148,7 @@ export const findView = async <T extends ViewTable>(
 const rowBefore = <T extends ViewTable>(
   session: PostgresSession,
   table: T,
-  events: readonly RecordedEvent[],
+  events: readonly ProjectedEvent[],
 ): Promise<InferSelectModel<T> | undefined> =>
   events[0]!.version === 1 ? Promise.resolve(undefined) : findView(session, table, events[0]!.aggregateId);
 
@@ -96,11 +164,17 @@ const write = async <T extends ViewTable>(
     if (current !== undefined) await session.tx.delete(table).where(eq(table.id, id));
     return undefined;
   }
-  const [stored] =
-    current === undefined
-      ? await session.tx.insert(table).values(next as never).returning()
-      : await session.tx.update(table).set(next as never).where(eq(table.id, id)).returning();
-  return stored as Row;
+  const { columns, insert, update } = statementsOf(table);
+  const values = toValues(columns, next as Row);
+  if (values === undefined) {
+    const [stored] =
+      current === undefined
+        ? await session.tx.insert(table).values(next as never).returning()
+        : await session.tx.update(table).set(next as never).where(eq(table.id, id)).returning();
+    return stored as Row;
+  }
+  const [stored] = await sendForValues(session.tx, current === undefined ? insert : update, current === undefined ? values : [...values, id]);
+  return stored && fromValues(columns, stored);
 };
 
 /**
@@ -112,7 +186,7 @@ export const viewProjection = <T extends ViewTable, E extends Event>(
   evolve: ViewEvolve<InferSelectModel<T>, E>,
 ): ViewProjection<T> => {
   const project: InlineProjection<PostgresSession> = async (session, events) => {
-    const byAggregate = new Map<string, RecordedEvent[]>();
+    const byAggregate = new Map<string, ProjectedEvent[]>();
     for (const event of events) {
       const stream = byAggregate.get(event.aggregateId);
       if (stream) stream.push(event);
@@ -121,7 +195,7 @@ export const viewProjection = <T extends ViewTable, E extends Event>(
     for (const [aggregateId, stream] of byAggregate) {
       const current = await rowBefore(session, table, stream);
       const next = stream.reduce<InferSelectModel<T> | undefined>(
-        (view, event) => evolve(view, event as RecordedEvent<E>),
+        (view, event) => evolve(view, event as ProjectedEvent<E>),
         current,
       );
       held(session, table).set(aggregateId, await write(session, table, aggregateId, current, next));

@@ -1,6 +1,10 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { forbidden } from '../auth/errors.js';
+import { mayRead, mayWrite, isAdmin } from '../auth/principal.js';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { ConcurrencyConflictError, ValidationError } from '../eventstore/errors.js';
 import type { Context } from './context.js';
 import { parseDecimal, parseDecimalLiteral, serializeDecimal } from './scalars.js';
 
@@ -15,10 +19,23 @@ export const builder = new SchemaBuilder<{
     Decimal: { Input: string; Output: string };
     JSON: { Input: unknown; Output: unknown };
   };
+  // cairn:read, cairn:write and cairn:admin (README, "Security"); admins have every scope.
+  AuthScopes: { read: boolean; write: boolean; admin: boolean };
 }>({
-  plugins: [ErrorsPlugin],
+  // Scope auth first, so that no other plugin's wrapper runs before the check.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin],
+  scopeAuth: {
+    authScopes: (context) => ({ read: mayRead(context.principal), write: mayWrite(context.principal), admin: isAdmin(context.principal) }),
+    // A subscription is checked when it starts, and its events by their own rules.
+    authorizeOnSubscribe: true,
+    // An object type's rule runs once per object, not once per field.
+    runScopesOnType: true,
+    unauthorizedError: (_parent, context) => forbidden(context.principal),
+  },
   defaultFieldNullability: false,
   errors: {
+    // Every command can fail validation or meet a version conflict: members of every result union.
+    defaultTypes: [ValidationError, ConcurrencyConflictError],
     // Mutation `fooBar` answers with union `FooBarResult` = `FooBarSuccess` | its errors.
     defaultResultOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Success` },
     defaultUnionOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Result` },
@@ -40,3 +57,6 @@ builder.scalarType('Decimal', {
 builder.queryType({ description: 'Reads come from projections; the event log is read behind the commit-safe fence.' });
 builder.mutationType({ description: 'Every mutation is a command: one transaction of events, projections and outbox.' });
 builder.subscriptionType({ description: 'Committed events and projection changes, in commit order.' });
+
+/** The builder's type parameters, for helpers that take Pothos field builders and refs. */
+export type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

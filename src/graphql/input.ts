@@ -1,19 +1,11 @@
 import { NotFoundError, ValidationError } from '../eventstore/errors.js';
 import { isId, newId } from '../eventstore/ids.js';
 
-export const maxIdempotencyKeyLength = 200;
-
 /** A client's own id for a new aggregate (`<prefix>_<ksuid>`), or a fresh one when absent. */
 export const clientIdOrNew = (prefix: string, id: string | number | null | undefined): string => {
   if (id === null || id === undefined) return newId(prefix);
   if (!isId(prefix, String(id))) throw new ValidationError(`id must be a ${prefix}_ KSUID`, 'id');
   return String(id);
-};
-
-export const checkIdempotencyKey = (key: string | null | undefined): void => {
-  if (key !== null && key !== undefined && (key.length === 0 || key.length > maxIdempotencyKeyLength)) {
-    throw new ValidationError(`idempotencyKey must be 1 to ${maxIdempotencyKeyLength} characters`, 'idempotencyKey');
-  }
 };
 
 /** The id of an aggregate a command acts on; one that cannot be of this type is simply not found. */

@@ -23,7 +23,8 @@ builder.queryField('node', (t) =>
   t.field({
     type: NodeInterface,
     nullable: true,
-    description: 'Any object by its id; null when it does not exist.',
+    authScopes: { read: true },
+    description: 'Any object by its id; null when it does not exist; FORBIDDEN when someone else owns it.',
     args: { id: t.arg.id({ required: true, description: 'A typed id such as `tx_…`.' }) },
     resolve: async (_, { id }, context) => {
       const entry = nodeTypes.get(idPrefix(String(id)) ?? '');

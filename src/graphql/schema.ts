@@ -1,13 +1,19 @@
-import { lexicographicSortSchema } from 'graphql';
+import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
+import { modules } from '../modules/index.js';
 import { builder } from './builder.js';
-import './errors.js';
+import { implementErrorCodes } from './errors.js';
 import './event.js';
 import './node.js';
-import '../modules/transactions/graphql.js';
-import '../modules/organizations/graphql.js';
-import '../modules/orders/graphql.js';
-import '../modules/accounts/graphql.js';
-import '../modules/money-transfers/graphql.js';
 
-/** The whole schema: importing a module's graphql.ts registers its types, fields and events. */
-export const schema = lexicographicSortSchema(builder.toSchema());
+/**
+ * The whole schema: the core types, then each module's GraphQL (its types, commands, queries,
+ * subscriptions and event types), then the `ErrorCode` enum with every code the modules added.
+ * Built once per process, at first use.
+ */
+const build = async (): Promise<GraphQLSchema> => {
+  for (const module of modules) await module.graphql();
+  implementErrorCodes();
+  return lexicographicSortSchema(builder.toSchema());
+};
+
+export const schema: GraphQLSchema = await build();

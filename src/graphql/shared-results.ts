@@ -7,6 +7,7 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
+import { isAdmin, type Principal } from '../auth/principal.js';
 
 /** A result shared by every subscriber of one operation, with its JSON computed at most once. */
 export type SharedResult = ExecutionResult & { readonly stringify: (value: unknown) => string };
@@ -18,9 +19,10 @@ export type SharedResult = ExecutionResult & { readonly stringify: (value: unkno
  * thousand. Filters (`aggregateId`, `types`…) run in the event subscription before anything is
  * executed. A subscriber reading back from the table gets events of its own, executed for it.
  *
- * Sharing is sound because nothing a subscription resolves depends on who asked: the context
- * carries shared services and a correlation id that only commands read. Per-viewer fields would
- * have to add the viewer to `operationKey`.
+ * Sharing is sound because what a subscription resolves depends only on the operation and on who
+ * asks: the viewer is part of `operationKey` (one key for everyone who reads everything, admins and
+ * open servers; one per subject otherwise), since an account reached from a transfer resolves
+ * for its owner only.
  */
 export class SharedResults {
   private readonly byEvent = new WeakMap<object, Map<string, Promise<SharedResult>>>();
@@ -117,6 +119,8 @@ export class SharedResults {
   private operationKey(args: ExecutionArgs): string {
     let id = this.documentIds.get(args.document);
     if (id === undefined) this.documentIds.set(args.document, (id = this.nextDocumentId++));
-    return `${id}:${args.operationName ?? ''}:${JSON.stringify(args.variableValues ?? {})}`;
+    const principal = (args.contextValue as { principal?: Principal } | undefined)?.principal;
+    const viewer = principal === undefined || isAdmin(principal) ? '*' : `@${principal.sub ?? ''}`;
+    return `${viewer}:${id}:${args.operationName ?? ''}:${JSON.stringify(args.variableValues ?? {})}`;
   }
 }

@@ -137,12 +137,19 @@ type Client = { readonly stream: Stream; readonly close: Close };
 type Close = () => void;
 type OnText = (text: string, at: number) => void;
 
-const openSse = (base: string, query: string, variables: Record<string, unknown>, onText: OnText): Promise<Close> =>
+/**
+ * The loopback address client `index` connects from: every connection its own (127.1.x.y), as
+ * separate frontends would be, so that a server's per-client connection limit sees many clients.
+ */
+export const clientAddress = (index: number): string => `127.1.${Math.floor(index / 250) % 250}.${(index % 250) + 1}`;
+
+const openSse = (base: string, query: string, variables: Record<string, unknown>, onText: OnText, localAddress?: string): Promise<Close> =>
   new Promise((resolve, reject) => {
     const body = JSON.stringify({ query, variables });
     const req = request(new URL('/graphql', base), {
       method: 'POST',
       agent: false,
+      ...(localAddress && { localAddress }),
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'content-length': Buffer.byteLength(body) },
     });
     req.once('error', reject);
@@ -172,9 +179,9 @@ const openSse = (base: string, query: string, variables: Record<string, unknown>
   });
 
 /** graphql-ws (`graphql-transport-ws`) as the bare protocol: the `next` message text goes to `onText`. */
-const openWs = (base: string, query: string, variables: Record<string, unknown>, onText: OnText): Promise<Close> =>
+const openWs = (base: string, query: string, variables: Record<string, unknown>, onText: OnText, localAddress?: string): Promise<Close> =>
   new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', localAddress ? { localAddress } : {});
     let acknowledged = false;
     socket.once('error', reject);
     socket.once('close', (code) => reject(new Error(`graphql-ws socket closed (${code}) before connection_ack`)));
@@ -197,9 +204,16 @@ const openWs = (base: string, query: string, variables: Record<string, unknown>,
 
 const openTimeoutMs = 15_000;
 
-const open = async (transport: Transport, base: string, query: string, variables: Record<string, unknown>, onText: OnText): Promise<Close> => {
+const open = async (
+  transport: Transport,
+  base: string,
+  query: string,
+  variables: Record<string, unknown>,
+  onText: OnText,
+  localAddress?: string,
+): Promise<Close> => {
   let timer: NodeJS.Timeout | undefined;
-  const opening = transport === 'sse' ? openSse(base, query, variables, onText) : openWs(base, query, variables, onText);
+  const opening = transport === 'sse' ? openSse(base, query, variables, onText, localAddress) : openWs(base, query, variables, onText, localAddress);
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${transport} subscription not open after ${openTimeoutMs} ms`)), openTimeoutMs);
   });
@@ -251,9 +265,9 @@ class Cell {
     const concurrency = 50;
     for (let from = 0; from < count; from += concurrency) {
       const opened = await Promise.allSettled(
-        Array.from({ length: Math.min(concurrency, count - from) }, async (): Promise<Client> => {
+        Array.from({ length: Math.min(concurrency, count - from) }, async (_, i): Promise<Client> => {
           const stream = new Stream();
-          const close = await open(this.transport, base, query, variables, (text, at) => this.receive(stream, text, at));
+          const close = await open(this.transport, base, query, variables, (text, at) => this.receive(stream, text, at), clientAddress(from + i));
           return { stream, close };
         }),
       );

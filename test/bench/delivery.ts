@@ -15,26 +15,29 @@
  * Standalone: `npx tsx test/bench/delivery.ts` (embedded PostgreSQL, or DATABASE_URL's server).
  * Knobs: BENCH_DELIVERY_RATES=500,2000 BENCH_DELIVERY_SUBSCRIBERS=1,100,1000 BENCH_DELIVERY_MS=3000
  * BENCH_DELIVERY_DRAIN_MS=3000 BENCH_DELIVERY_BATCH=10 BENCH_CATCH_UP_EVENTS=200000
- * BENCH_CATCH_UP_READERS=kernel,sse,sse-full (ws: graphql-ws, also available).
+ * BENCH_CATCH_UP_READERS=kernel,sse,ws,sse-full.
+ *
+ * `npm run bench` runs the two as parts of their own: BENCH_ONLY=delivery (latency) and
+ * BENCH_ONLY=catch-up; catch-up's goal (issue 16) is ≥ 100,000 events/s over SSE and graphql-ws.
  */
 import { fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { sql as drizzleSql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { startApp, type App } from '../../src/app.js';
 import { compareLogPositions, encodeCursor, logStart } from '../../src/eventstore/cursor.js';
 import { subscribeToLog } from '../../src/eventstore/log-subscription.js';
 import type { LogPosition } from '../../src/eventstore/types.js';
-import { createLogger, type Logger } from '../../src/logger.js';
+import type { Logger } from '../../src/logger.js';
 import { createHttpServer, type HttpServer } from '../../src/server.js';
 import type { CatchUpReport, CellReport, FromClients, ToClients, Transport } from './delivery-clients.js';
 import { maxInFlight, type FromWriter, type ToWriter, type WriteResult } from './delivery-writer.js';
-import type { Bar, Figure, FigureRunner } from './figure.js';
-import { markdownTable } from './report.js';
-import { names, percentile, positive, positives, provideTarget, type Target } from './target.js';
+import type { Bar, Figure, FigureRunner, Goal } from './figure.js';
+import { names, percentile, positive, positives, type Target } from './target.js';
+import { runAlone } from './alone.js';
 
 const transports: readonly Transport[] = ['sse', 'ws'];
 const transportName: Record<Transport, string> = { sse: 'SSE', ws: 'graphql-ws' };
@@ -64,8 +67,7 @@ const readSettings = (): Settings => ({
   drainMs: positive('BENCH_DELIVERY_DRAIN_MS', 3_000),
   batch: positive('BENCH_DELIVERY_BATCH', 10),
   catchUpEvents: positive('BENCH_CATCH_UP_EVENTS', 200_000),
-  // graphql-ws catch-up (`ws`) only on request: the run stays within its time budget without it.
-  catchUpReaders: names('BENCH_CATCH_UP_READERS', catchUpReaders, ['kernel', 'sse', 'sse-full']),
+  catchUpReaders: names('BENCH_CATCH_UP_READERS', catchUpReaders, ['kernel', 'sse', 'ws', 'sse-full']),
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -118,10 +120,10 @@ const settleRelay = async (app: App) => {
   return { ...lag, seconds: (performance.now() - started) / 1_000 };
 };
 
-type Message = { readonly type: string };
+export type Message = { readonly type: string };
 
 /** A forked helper process, driven over IPC. */
-type Child<To extends Message, From extends Message> = {
+export type Child<To extends Message, From extends Message> = {
   send(message: To): void;
   ask<T extends From['type']>(message: To, reply: T, timeoutMs: number): Promise<Extract<From, { type: T }>>;
   stop(): Promise<void>;
@@ -134,7 +136,7 @@ type Writer = Child<ToWriter, FromWriter>;
  * Forks `script` (TypeScript, through tsx) and waits for its first `pong`. Messages that answer
  * no question go to `onMessage`; a `failed` message fails the question being asked.
  */
-const startChild = async <To extends Message, From extends Message>(
+export const startChild = async <To extends Message, From extends Message>(
   name: string,
   script: string,
   env: Record<string, string>,
@@ -191,10 +193,10 @@ const startChild = async <To extends Message, From extends Message>(
   }
 };
 
-type Offset = { readonly offsetMs: number; readonly roundTripMs: number };
+export type Offset = { readonly offsetMs: number; readonly roundTripMs: number };
 
 /** The child's clock minus ours, from the IPC round trip (`ping` → its time) with the least delay. */
-const clockOffset = async (ping: () => Promise<number>): Promise<Offset> => {
+export const clockOffset = async (ping: () => Promise<number>): Promise<Offset> => {
   let best = { offsetMs: 0, roundTripMs: Number.POSITIVE_INFINITY };
   for (let i = 0; i < 50; i++) {
     const sentAt = wallNow();
@@ -596,6 +598,8 @@ const measureLatency = async (context: FigureContext): Promise<Figure> => {
     writer = await startChild<ToWriter, FromWriter>('writer process', './delivery-writer.ts', { CAIRN_DELIVERY_WRITER_URL: target.url }, (message) => {
       if (message.type === 'commits') timeline?.committed(message.commits);
     });
+    // A filter on an aggregate type the log has never seen is VALIDATION_FAILED: write one batch first.
+    await writer.ask({ type: 'write', rate: 100, batch: settings.batch, durationMs: 100, aggregateType }, 'written', 30_000);
     const pingWriter = () => writer!.ask({ type: 'ping' }, 'pong', 5_000).then(({ at }) => at);
     const pingClients = () => clients.ask({ type: 'ping' }, 'pong', 5_000).then(({ at }) => at);
     const before = { writer: await clockOffset(pingWriter), clients: await clockOffset(pingClients) };
@@ -863,6 +867,18 @@ const catchUpFigure = (results: readonly CatchUp[], extraNotes: readonly string[
   }
   if (notes.length === extraNotes.length) notes.push('Every reader got every event once, in (transaction, position) order.');
   const bars: Bar[] = results.map((result) => ({ group: 'catch-up from the first cursor', label: result.reader, value: result.received / result.seconds, unit: 'events/s' }));
+  // Issue 16: over both transports, the `{ id position }` readers, every event once and in order.
+  const goals: Goal[] = (['sse', 'ws'] as const).map((name) => {
+    const result = results.find((candidate) => candidate.name === name);
+    const rate = result ? result.received / result.seconds : Number.NaN;
+    const whole = result !== undefined && result.received >= result.expected && result.duplicates + result.outOfOrder + result.errors === 0;
+    return {
+      goal: `catch-up over ${name === 'sse' ? 'SSE' : 'graphql-ws'} from the first cursor (${count(result?.expected ?? 0)} events, \`{ id position }\`)`,
+      target: '≥ 100,000 events/s, every event once, in order',
+      result: result ? `${count(rate)} events/s${whole ? '' : ' (incomplete or out of order)'}` : 'not run (BENCH_CATCH_UP_READERS)',
+      met: result ? rate >= 100_000 && whole : undefined,
+    };
+  });
   return {
     id: 'catch-up',
     title: `Catch-up: one subscriber from the first of ${count(results[0]?.expected ?? 0)} events`,
@@ -878,38 +894,28 @@ const catchUpFigure = (results: readonly CatchUp[], extraNotes: readonly string[
       `${result.serverCpu.toFixed(0)} %`,
     ]),
     notes,
+    goals,
     bars,
     values: Object.fromEntries(results.map((result) => [`catch-up@${result.name}`, result.received / result.seconds])),
   };
 };
 
-export const delivery: FigureRunner = async ({ target, logger, progress }) => {
+/** Runs `measure` with the delivery clients' process, which it stops afterwards. */
+const withClients = async <T>(context: { target: Target; logger: Logger; progress: (line: string) => void }, measure: (figureContext: FigureContext) => Promise<T>): Promise<T> => {
   const settings = readSettings();
-  const database = await describeDatabase(target.url, target.embedded);
+  const database = await describeDatabase(context.target.url, context.target.embedded);
   const clients = await startChild<ToClients, FromClients>('client process', './delivery-clients.ts', { CAIRN_DELIVERY_CLIENTS: '1' });
   try {
-    const context = { target, logger, progress, clients, settings, database };
-    // Catch-up first, on the fresh database: its readers then share the server with nothing.
-    const catchUp = await measureCatchUp(context);
-    const latency = await measureLatency(context);
-    return [latency, catchUp];
+    return await measure({ ...context, clients, settings, database });
   } finally {
     await clients.stop();
   }
 };
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const logger = createLogger('warn', { component: 'bench' });
-  const started = performance.now();
-  const target = await provideTarget(logger);
-  try {
-    const figures = await delivery({ target, logger, progress: (line) => process.stderr.write(`${line}\n`) });
-    for (const figure of figures) {
-      console.log(`\n## ${figure.title}\n\n${figure.setup.map((line) => `- ${line}`).join('\n')}\n\n${markdownTable(figure)}\n`);
-      for (const note of figure.notes ?? []) console.log(`- ${note}`);
-    }
-  } finally {
-    await target.stop();
-    console.log(`\ndelivery: ${((performance.now() - started) / 1_000).toFixed(1)} s in all`);
-  }
-}
+/** Delivery latency (`BENCH_ONLY=delivery`). */
+export const delivery: FigureRunner = async (context) => [await withClients(context, measureLatency)];
+
+/** Catch-up from the first cursor (`BENCH_ONLY=catch-up`), on a fresh database: its readers share the server with nothing. */
+export const catchUp: FigureRunner = async (context) => [await withClients(context, measureCatchUp)];
+
+await runAlone(import.meta.url, 'delivery', catchUp, delivery);

@@ -12,6 +12,19 @@ export type BenchContext = {
 /** One bar of the SVG chart: a throughput or latency the report wants to show at a glance. */
 export type Bar = { readonly group: string; readonly label: string; readonly value: number; readonly unit: string };
 
+/**
+ * A goal the figure is held to (issue 16), and where this run stands: `met` is undefined when
+ * the run could not tell (a part skipped, a cell that did not run).
+ */
+export type Goal = {
+  readonly goal: string;
+  /** The bar, e.g. `≥ 1.2×` or `< 50 ms`. */
+  readonly target: string;
+  /** This run's figure, as the report prints it. */
+  readonly result: string;
+  readonly met: boolean | undefined;
+};
+
 /** One figure of the report: a titled table, its setup, and optionally bars for the chart. */
 export type Figure = {
   /** Stable and short: `ceiling`, `kernel`, `http`, `peer`, `latency`, `catch-up`, `load-cost`, `rebuild`. */
@@ -24,6 +37,8 @@ export type Figure = {
   /** What the numbers mean, where they fall short and why (profiling findings). */
   readonly notes?: readonly string[];
   readonly bars?: readonly Bar[];
+  /** The goals this figure measures, each beside this run's result (collected in the report's Goals table). */
+  readonly goals?: readonly Goal[];
   /** Named values other figures or the summary need (e.g. `ceiling@8` → tx/s). */
   readonly values?: Readonly<Record<string, number>>;
 };

@@ -6,12 +6,21 @@
  * A's relay is poked in process and instance B learns of commits through NOTIFY, as a second
  * server would.
  *
- * Scenarios: `rest` (one writer, one command every BENCH_REST_INTERVAL_MS) and `load`
- * (BENCH_WRITERS concurrent writers as fast as they go for BENCH_DURATION_MS).
+ * Scenarios (BENCH_SCENARIOS=rest,load,topologies, all three by default, in that order):
+ * - `rest`: one writer, one command every BENCH_REST_INTERVAL_MS;
+ * - `load`: BENCH_WRITERS concurrent writers as fast as they go for BENCH_DURATION_MS, then again
+ *   with a stalled subscriber, then again without it;
+ * - `topologies`: at rest, B's delivery direct, through PgBouncer with CAIRN_LISTEN_URL, and
+ *   through PgBouncer without it, plus a direct control without named statements
+ *   (test/bench/latency-topologies.ts; needs pgbouncer installed; about a minute; also part
+ *   `topologies` of `npm run bench`).
+ * `rest` and `load` share one database and one pair of instances; `topologies` gets its own.
  *
- * Usage: `npm run bench:latency` (embedded PostgreSQL in a temp dir) or with DATABASE_URL set.
+ * Usage: `npm run bench:latency` (embedded PostgreSQL in a temp dir) or with DATABASE_URL set;
+ * `BENCH_SCENARIOS=topologies npm run bench:latency` for the topology figure alone.
  * Knobs: BENCH_WRITERS=64 BENCH_DURATION_MS=10000 BENCH_REST_COMMANDS=300 BENCH_REST_INTERVAL_MS=20
- * BENCH_OUT=path.md (default test/bench/results/latency-<date>.md; results are appended).
+ * BENCH_OUT=path.md (default test/bench/results/latency-<date>.md; results are appended, one
+ * section per database: `rest`/`load`, then `topologies`).
  *
  * Everything runs in one Node process on one clock (performance.now), so servers, writers and
  * clients share its event loop and CPU: the figures include that contention.
@@ -21,122 +30,33 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClient } from 'graphql-ws';
 import postgres from 'postgres';
-import WebSocket from 'ws';
 import { startApp, type App } from '../../src/app.js';
-import { newId } from '../../src/eventstore/ids.js';
-import { createLogger } from '../../src/logger.js';
-import { createTransaction } from '../../src/modules/transactions/commands.js';
-import { createHttpServer, type HttpServer } from '../../src/server.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import type { HttpServer } from '../../src/server.js';
 import { openHttpSse } from '../helpers/http-sse.js';
-import { percentile, positive, provideTarget } from './target.js';
+import { Clock, command, serve, sleep, subscribe, summarise, untilReceived, writeAtRest, type Row } from './latency-harness.js';
+import { topologies } from './latency-topologies.js';
+import { markdownTable } from './report.js';
+import { names, positive, provideServer, type Target } from './target.js';
+
+const scenarios = ['rest', 'load', 'topologies'] as const;
+type Scenario = (typeof scenarios)[number];
 
 const settings = {
   writers: positive('BENCH_WRITERS', 64),
   durationMs: positive('BENCH_DURATION_MS', 10_000),
   restCommands: positive('BENCH_REST_COMMANDS', 300),
   restIntervalMs: positive('BENCH_REST_INTERVAL_MS', 20),
+  scenarios: names<Scenario>('BENCH_SCENARIOS', scenarios, scenarios),
   out:
     process.env.BENCH_OUT ||
     path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', `latency-${new Date().toISOString().slice(0, 10)}.md`),
 };
 
-const subscription = `subscription { events(aggregateType: "Transaction") { aggregateId } }`;
 const stalledSubscription = `subscription {
   events(aggregateType: "Transaction") { id position aggregateId aggregateType version type data metadata occurredAt recordedAt }
 }`;
-type Payload = { data?: { events?: { aggregateId: string } } };
-
-/**
- * Commit acknowledgements and each client's receipts, by aggregate id. A receipt may come before
- * the writer sees its acknowledgement (the in-process poke runs on commit); that counts as 0.
- */
-class Clock {
-  readonly committed = new Map<string, number>();
-  /** How long each command took, begin to commit acknowledged. */
-  readonly commandMs: number[] = [];
-  readonly received = new Map<string, Map<string, number>>();
-  receiver(name: string) {
-    const receipts = new Map<string, number>();
-    this.received.set(name, receipts);
-    return (payload: Payload) => {
-      const id = payload.data?.events?.aggregateId;
-      if (id !== undefined) receipts.set(id, performance.now());
-    };
-  }
-  latencies(receipts: Map<string, number>): Float64Array {
-    const samples: number[] = [];
-    for (const [id, at] of receipts) {
-      const committed = this.committed.get(id);
-      if (committed !== undefined) samples.push(Math.max(0, at - committed));
-    }
-    return Float64Array.from(samples).sort();
-  }
-  reset() {
-    this.committed.clear();
-    this.commandMs.length = 0;
-    for (const receipts of this.received.values()) receipts.clear();
-  }
-}
-
-const serve = async (app: App) => {
-  const http = createHttpServer(app.services);
-  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
-  return { http, port: (http.server.address() as AddressInfo).port };
-};
-
-const subscribe = async (clock: Clock, instance: string, port: number, closers: (() => unknown)[]) => {
-  const sse = await openHttpSse<Payload['data']>(`http://127.0.0.1:${port}`, subscription, {}, clock.receiver(`${instance} SSE`));
-  closers.push(() => sse.close());
-  const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
-  const onPayload = clock.receiver(`${instance} WebSocket`);
-  closers.push(
-    client.subscribe({ query: subscription }, { next: (payload) => onPayload(payload as Payload), error: () => undefined, complete: () => undefined }),
-    () => client.dispose(),
-  );
-};
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const command = (app: App, clock: Clock) => async () => {
-  const id = newId('tx');
-  const started = performance.now();
-  await createTransaction(
-    app.services.store,
-    { id, currency: 'EUR', amount: '12.34' },
-    { commandName: 'createTransaction', commandId: newId('cmd'), now: new Date() },
-  );
-  const committed = performance.now();
-  clock.committed.set(id, committed);
-  clock.commandMs.push(committed - started);
-};
-
-type Row = {
-  scenario: string;
-  client: string;
-  commands: number;
-  commandP50: number;
-  samples: number;
-  p50: number;
-  p99: number;
-  max: number;
-};
-
-const summarise = (scenario: string, clock: Clock, commands: number): Row[] =>
-  [...clock.received].map(([client, receipts]) => {
-    const sorted = clock.latencies(receipts);
-    return {
-      scenario,
-      client,
-      commands,
-      commandP50: percentile(Float64Array.from(clock.commandMs).sort(), 50),
-      samples: sorted.length,
-      p50: percentile(sorted, 50),
-      p99: percentile(sorted, 99),
-      max: sorted.at(-1) ?? Number.NaN,
-    };
-  });
 
 const table = (rows: readonly Row[]) =>
   [
@@ -148,17 +68,33 @@ const table = (rows: readonly Row[]) =>
     ),
   ].join('\n');
 
-const untilReceived = async (clock: Clock, commands: number) => {
-  const deadline = Date.now() + 30_000;
-  while ([...clock.received.values()].some((receipts) => receipts.size < commands)) {
-    if (Date.now() > deadline) throw new Error('subscribers did not receive every event within 30 s');
-    await sleep(20);
-  }
+const describePostgres = async (url: string, embedded: boolean) => {
+  const admin = postgres(url, { max: 1, onnotice: () => undefined });
+  const [pg] = await admin<{ version: string; fsync: string; synchronous_commit: string }[]>`
+    select version() as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit`;
+  await admin.end();
+  return `- PostgreSQL: ${pg?.version} (fsync=${pg?.fsync}, synchronous_commit=${pg?.synchronous_commit}), ${embedded ? 'embedded' : 'DATABASE_URL'}`;
 };
 
-const main = async () => {
-  const logger = createLogger('warn', { component: 'bench' });
-  const target = await provideTarget(logger);
+const machine = () => `- machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}`;
+const loadAverage = () =>
+  `load average ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')}`;
+
+/** Appends one section (setup lines, then the table) to the results file, and prints it. */
+const append = (setup: readonly string[], report: string) => {
+  console.log(`${setup.join('\n')}\n\n${report}\n`);
+  mkdirSync(path.dirname(settings.out), { recursive: true });
+  const header = existsSync(settings.out)
+    ? ''
+    : '# Delivery latency, commit to client\n\nProduced by `npm run bench:latency` (test/bench/latency.ts); each run appends a section.\n';
+  appendFileSync(settings.out, `${header}\n## ${new Date().toISOString()}\n\n${setup.join('\n')}\n\n${report}\n`);
+  console.log(`appended to ${path.relative(process.cwd(), settings.out)}`);
+};
+
+/** `rest` and/or `load` on two instances of one database (direct). */
+const restAndLoad = async (target: Target, logger: Logger) => {
   const closers: (() => unknown)[] = [];
   const servers: HttpServer[] = [];
   const apps: App[] = [];
@@ -190,13 +126,12 @@ const main = async () => {
     await untilReceived(clock, 200);
     clock.reset();
 
-    for (let i = 0; i < settings.restCommands; i++) {
-      await command(writer, clock)();
-      await sleep(settings.restIntervalMs);
+    if (settings.scenarios.includes('rest')) {
+      await writeAtRest(writer, clock, settings.restCommands, settings.restIntervalMs);
+      await untilReceived(clock, settings.restCommands);
+      rows.push(...summarise(`rest (1 writer, 1 command per ${settings.restIntervalMs} ms)`, clock, settings.restCommands));
+      clock.reset();
     }
-    await untilReceived(clock, settings.restCommands);
-    rows.push(...summarise(`rest (1 writer, 1 command per ${settings.restIntervalMs} ms)`, clock, settings.restCommands));
-    clock.reset();
 
     const load = async (scenario: string) => {
       clock.reset();
@@ -217,49 +152,70 @@ const main = async () => {
       await untilReceived(clock, commands);
       rows.push(...summarise(`${scenario} (${settings.writers} writers, ${rate.toFixed(0)} commits/s)`, clock, commands));
     };
-    await load('load');
+    let stalledLine: string | undefined;
+    if (settings.scenarios.includes('load')) {
+      await load('load');
 
-    // The same load with one more subscriber on instance A that stops reading at once, selecting
-    // every field so its unread stream outgrows the socket buffers.
-    const overflowsBefore = apps[0]!.services.relay.overflows;
-    const stalled = await openHttpSse(`http://127.0.0.1:${(servers[0]!.server.address() as AddressInfo).port}`, stalledSubscription);
-    stalled.pause();
-    closers.push(() => stalled.close());
-    while (apps[0]!.services.relay.listenerCount < idle[0]! + 4) await sleep(10);
-    await load('load + a stalled subscriber');
-    const overflows = apps[0]!.services.relay.overflows - overflowsBefore;
-    stalled.close();
-    while (apps[0]!.services.relay.listenerCount > idle[0]! + 3) await sleep(10);
-    // And again without it, to tell the stalled subscriber's cost from drift between runs.
-    await load('load again, stalled subscriber gone');
+      // The same load with one more subscriber on instance A that stops reading at once, selecting
+      // every field so its unread stream outgrows the socket buffers.
+      const overflowsBefore = apps[0]!.services.relay.overflows;
+      const stalled = await openHttpSse(`http://127.0.0.1:${(servers[0]!.server.address() as AddressInfo).port}`, stalledSubscription);
+      stalled.pause();
+      closers.push(() => stalled.close());
+      while (apps[0]!.services.relay.listenerCount < idle[0]! + 4) await sleep(10);
+      await load('load + a stalled subscriber');
+      const overflows = apps[0]!.services.relay.overflows - overflowsBefore;
+      stalled.close();
+      while (apps[0]!.services.relay.listenerCount > idle[0]! + 3) await sleep(10);
+      // And again without it, to tell the stalled subscriber's cost from drift between runs.
+      await load('load again, stalled subscriber gone');
+      stalledLine = `- the stalled subscriber (last rows) never reads; it received ${stalled.payloads.length} events and its buffer (${apps[0]!.services.relay.subscriberBuffer} events) overflowed ${overflows} time(s)`;
+    }
 
-    const admin = postgres(target.url, { max: 1, onnotice: () => undefined });
-    const [pg] = await admin<{ version: string; fsync: string; synchronous_commit: string }[]>`
-      select version() as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit`;
-    await admin.end();
     const setup = [
-      `- PostgreSQL: ${pg?.version} (fsync=${pg?.fsync}, synchronous_commit=${pg?.synchronous_commit}), ${target.embedded ? 'embedded' : 'DATABASE_URL'}`,
+      await describePostgres(target.url, target.embedded),
       '- two cairn instances on one database, each with its HTTP server; per instance one SSE and one graphql-ws subscriber to every `Transaction` event',
       '- writers: `createTransaction` through instance A (in-process poke); instance B hears of commits through LISTEN/NOTIFY',
-      `- the stalled subscriber (last rows) never reads; it received ${stalled.payloads.length} events and its buffer (${apps[0]!.services.relay.subscriberBuffer} events) overflowed ${overflows} time(s)`,
+      ...(stalledLine ? [stalledLine] : []),
       '- latency: from the command returning (commit acknowledged) to the client parsing the event, one process, one clock',
-      `- machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, load average ${loadavg()
-        .map((n) => n.toFixed(2))
-        .join(' ')}`,
+      `${machine()}, ${loadAverage()}`,
     ];
-    const report = table(rows);
-    console.log(`${setup.join('\n')}\n\n${report}\n`);
-    mkdirSync(path.dirname(settings.out), { recursive: true });
-    const header = existsSync(settings.out)
-      ? ''
-      : '# Delivery latency, commit to client\n\nProduced by `npm run bench:latency` (test/bench/latency.ts); each run appends a section.\n';
-    appendFileSync(settings.out, `${header}\n## ${new Date().toISOString()}\n\n${setup.join('\n')}\n\n${report}\n`);
-    console.log(`appended to ${path.relative(process.cwd(), settings.out)}`);
+    append(setup, table(rows));
   } finally {
     for (const close of closers) await close();
     for (const server of servers) await server.close();
     for (const app of apps) await app.close();
-    await target.stop();
+  }
+};
+
+/** `topologies` on a database of its own: the same figure `npm run bench` reports. */
+const byTopology = async (target: Target, logger: Logger) => {
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  for (const figure of await topologies({ target, logger, progress })) {
+    const notes = (figure.notes ?? []).map((line) => `- ${line}`).join('\n');
+    append([figure.title, '', ...figure.setup.map((line) => `- ${line}`), machine()], `${markdownTable(figure)}\n\n${notes}`);
+  }
+};
+
+const main = async () => {
+  const logger = createLogger('warn', { component: 'bench' });
+  const server = await provideServer(logger);
+  const runs: [boolean, (target: Target, logger: Logger) => Promise<void>][] = [
+    [settings.scenarios.includes('rest') || settings.scenarios.includes('load'), restAndLoad],
+    [settings.scenarios.includes('topologies'), byTopology],
+  ];
+  try {
+    for (const [chosen, run] of runs) {
+      if (!chosen) continue;
+      const target = await server.database();
+      try {
+        await run(target, logger);
+      } finally {
+        await target.stop();
+      }
+    }
+  } finally {
+    await server.stop();
   }
 };
 

@@ -3,7 +3,7 @@
  *
  * `load-cost`: command latency on streams of 1, 100, 1,000 and 10,000 events for the three ways a
  * cairn repository loads an aggregate: full replay, snapshot + tail, and the projection row. A
- * bench-only counter aggregate, three repositories that differ only in `load` (the snapshot one
+ * bench-only counter aggregate, three aggregates that differ only in `load` (the snapshot one
  * also has `snapshotEvery`); all three run the same inline projection, so every command writes
  * the same rows. Streams are seeded with bulk SQL, then commands run one at a time, the three
  * strategies interleaved so that noise on the machine hits them alike.
@@ -27,7 +27,7 @@ import { newId } from '../../src/eventstore/ids.js';
 import { snapshotAndTail, type Loader } from '../../src/eventstore/loaders.js';
 import { PostgresEventStore, type PostgresSession } from '../../src/eventstore/postgres-store.js';
 import { rebuildViewProjection, type RebuildResult } from '../../src/eventstore/rebuild.js';
-import { createRepository } from '../../src/eventstore/repository.js';
+import { defineAggregate } from '../../src/eventstore/aggregate.js';
 import type { Event } from '../../src/eventstore/types.js';
 import { viewProjection, type ViewEvolve } from '../../src/eventstore/view-projection.js';
 import { createLogger } from '../../src/logger.js';
@@ -85,9 +85,9 @@ const snapshotTail = 50;
 /** On long streams several commands share one stream (it grows by at most this many, ≤ 1 %); on short ones each has its own. */
 const commandsPerStream = (length: number) => (length >= 1_000 ? 10 : 1);
 
-const repositoryFor = (store: PostgresEventStore, strategy: Strategy) =>
-  createRepository(store, {
-    aggregateType: counterType,
+const aggregateFor = (strategy: Strategy) =>
+  defineAggregate({
+    type: counterType,
     decider: counter,
     projections: [projectCounter],
     respond: async (_session, outcome) => outcome.version,
@@ -170,11 +170,11 @@ export const loadCost: FigureRunner = async ({ target, progress }: BenchContext)
     progress(`load-cost: seeded ${size?.events} events in ${(seedMs / 1000).toFixed(1)} s`);
 
     const store = new PostgresEventStore(connection.db);
-    const repositories = new Map(strategies.map((strategy) => [strategy, repositoryFor(store, strategy)] as const));
+    const aggregates = new Map(strategies.map((strategy) => [strategy, aggregateFor(strategy)] as const));
     const run = async (strategy: Strategy, id: string, expectedVersion: number) => {
       const context: CommandContext = { commandName: 'add', commandId: newId('cmd'), now: new Date() };
       const started = performance.now();
-      await repositories.get(strategy)!.update(id, { type: 'Add' }, context, expectedVersion);
+      await aggregates.get(strategy)!.handle(store, id, { type: 'Add' }, context, { expectedVersion });
       return performance.now() - started;
     };
     for (let i = 0; i < warmup; i++) {

@@ -17,7 +17,7 @@ notify="SELECT pg_notify('cairn_events', '');"
 cp test/bench/sql/command-tx.sql "$scripts/command-tx.sql"
 sed "s/^COMMIT;/$notify\nCOMMIT;/" test/bench/sql/command-tx.sql >"$scripts/command-tx-notify-inside.sql"
 sed "s/^COMMIT;/COMMIT;\n$notify/" test/bench/sql/command-tx.sql >"$scripts/command-tx-notify-after.sql"
-DATABASE_URL="$url" npx tsx src/db/migrate-cli.ts 2>/dev/null
+DATABASE_URL="$url" npx tsx src/cli/migrate.ts 2>/dev/null
 psql "$url" -X -q -t -c 'select version()'
 for variant in command-tx command-tx-notify-inside command-tx-notify-after; do
   psql "$url" -X -q -c 'checkpoint'

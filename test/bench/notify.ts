@@ -26,7 +26,7 @@ import { PostgresEventStore, type PostgresSession } from '../../src/eventstore/p
 import { Relay } from '../../src/eventstore/relay.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { unreachable } from '../../src/lib/unreachable.js';
-import { createTransaction } from '../../src/modules/transactions/commands.js';
+import { transactionAggregate } from '../../src/modules/transactions/aggregate.js';
 import { names, percentile, positive, positives, provideTarget, type Target } from './target.js';
 
 const modes = ['none', 'inside', 'after-coalesced', 'after-each'] as const;
@@ -170,9 +170,10 @@ const runOne = async (
   const writer = async () => {
     while (!stopping) {
       const started = performance.now();
-      await createTransaction(
+      await transactionAggregate.handle(
         store,
-        { id: newId('tx'), currency: 'EUR', amount: '12.34' },
+        newId('tx'),
+        { type: 'CreateTransaction', currency: 'EUR', amount: '12.34' },
         { commandName: 'createTransaction', commandId: newId('cmd'), now: new Date() },
       );
       if (measuring) record(performance.now() - started);

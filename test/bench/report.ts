@@ -1,4 +1,4 @@
-import type { Bar, Figure } from './figure.js';
+import type { Bar, Figure, Goal } from './figure.js';
 
 const cell = (value: string | number): string =>
   typeof value === 'number' ? (Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(2)) : value;
@@ -11,23 +11,93 @@ export const markdownTable = (figure: Pick<Figure, 'columns' | 'rows'>): string 
     ...figure.rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
   ].join('\n');
 
-/** Ratios the report leads with: cairn's kernel and HTTP paths against the ceiling, and against Emmett. */
-export const ratios = (figures: readonly Figure[]): Pick<Figure, 'columns' | 'rows'> | undefined => {
-  const values: Record<string, number> = Object.assign({}, ...figures.map((figure) => figure.values ?? {}));
-  const concurrencies = [1, 8, 32];
-  const ratio = (a: string, b: string, c: number) => {
-    const top = values[`${a}@${c}`];
-    const bottom = values[`${b}@${c}`];
-    return top !== undefined && bottom !== undefined && bottom > 0 ? `${(top / bottom).toFixed(2)}×` : '–';
-  };
-  const rows = [
-    ['kernel append ÷ ceiling', ...concurrencies.map((c) => ratio('kernel', 'ceiling', c))],
-    ['GraphQL over HTTP ÷ ceiling', ...concurrencies.map((c) => ratio('http', 'ceiling', c))],
-    ['cairn kernel ÷ Emmett', ...concurrencies.map((c) => ratio('kernel', 'peer', c))],
-  ];
-  if (rows.every((row) => row.slice(1).every((value) => value === '–'))) return undefined;
-  return { columns: ['ratio', ...concurrencies.map((c) => `concurrency ${c}`)], rows };
+/** A goal's verdict as the tables print it. */
+export const verdict = (met: boolean | undefined): string => (met === undefined ? '–' : met ? 'met' : 'NOT MET');
+
+type RatioRow = {
+  readonly name: string;
+  readonly top: string;
+  readonly bottom: string;
+  readonly goal?: number;
+  /** The goal is listed by the figure that measures both sides (not twice in the Goals table). */
+  readonly listedByFigure?: boolean;
 };
+
+/**
+ * Ratios the report leads with: cairn's kernel and HTTP paths against the ceiling, against each
+ * other and against Emmett, each with its goal (issue 16) where it has one. `top@c` and
+ * `bottom@c` are values of the figures (commands/s at concurrency c).
+ */
+const ratioRows: readonly RatioRow[] = [
+  { name: 'kernel append ÷ ceiling (writes)', top: 'kernel', bottom: 'ceiling', goal: 0.7 },
+  { name: 'GraphQL over HTTP ÷ ceiling (writes)', top: 'http', bottom: 'ceiling' },
+  { name: 'GraphQL over HTTP ÷ kernel', top: 'http', bottom: 'kernel', goal: 0.8 },
+  { name: 'cairn kernel ÷ Emmett (SQL-row projection)', top: 'kernel', bottom: 'peer', goal: 1.2 },
+  { name: 'cairn GraphQL over HTTP ÷ Emmett HTTP (emmett-expressjs)', top: 'http-beside-peer-http', bottom: 'peer-http', goal: 1.0, listedByFigure: true },
+];
+
+const concurrencies = [1, 8, 32];
+
+const ratioValue = (values: Record<string, number>, row: RatioRow, c: number): number | undefined => {
+  const top = values[`${row.top}@${c}`];
+  const bottom = values[`${row.bottom}@${c}`];
+  return top !== undefined && bottom !== undefined && bottom > 0 ? top / bottom : undefined;
+};
+
+const allValues = (figures: readonly Figure[]): Record<string, number> => Object.assign({}, ...figures.map((figure) => figure.values ?? {}));
+
+export const ratios = (figures: readonly Figure[]): Pick<Figure, 'columns' | 'rows'> | undefined => {
+  const values = allValues(figures);
+  const measured = ratioRows.filter((row) => concurrencies.some((c) => ratioValue(values, row, c) !== undefined));
+  const rows = measured.map((row) => {
+    const cells = concurrencies.map((c) => ratioValue(values, row, c));
+    const known = cells.filter((cell): cell is number => cell !== undefined);
+    const met = row.goal === undefined || known.length < concurrencies.length ? undefined : known.every((cell) => cell >= row.goal!);
+    return [
+      row.name,
+      ...cells.map((cell) => (cell === undefined ? '–' : `${cell.toFixed(2)}×`)),
+      row.goal === undefined ? '' : `≥ ${row.goal.toFixed(1)}× at every concurrency`,
+      row.goal === undefined ? '' : verdict(met),
+    ];
+  });
+  if (rows.length === 0) return undefined;
+  return { columns: ['ratio', ...concurrencies.map((c) => `concurrency ${c}`), 'goal', 'this run'], rows };
+};
+
+/** The ratios with a goal, as goals (for the Goals table). */
+const ratioGoals = (figures: readonly Figure[]): Goal[] => {
+  const values = allValues(figures);
+  return ratioRows.flatMap((row) => {
+    if (row.goal === undefined || row.listedByFigure) return [];
+    const cells = concurrencies.map((c) => ratioValue(values, row, c));
+    if (cells.every((cell) => cell === undefined)) return [];
+    const met = cells.some((cell) => cell === undefined) ? undefined : cells.every((cell) => cell! >= row.goal!);
+    return [
+      {
+        goal: row.name,
+        target: `≥ ${row.goal.toFixed(1)}× at concurrency ${concurrencies.join(', ')}`,
+        result: cells.map((cell) => (cell === undefined ? '–' : `${cell.toFixed(2)}×`)).join(' / '),
+        met,
+      },
+    ];
+  });
+};
+
+/** Every goal of the run: the ratios', then each figure's, in report order. */
+export const goalsTable = (figures: readonly Figure[]): Pick<Figure, 'columns' | 'rows'> | undefined => {
+  const goals = [...ratioGoals(figures), ...figures.flatMap((figure) => figure.goals ?? [])];
+  if (goals.length === 0) return undefined;
+  return {
+    columns: ['goal', 'target', 'this run', 'verdict'],
+    rows: goals.map((goal) => [goal.goal, goal.target, goal.result, verdict(goal.met)]),
+  };
+};
+
+/** A figure's own goals, printed under its table. */
+export const figureGoals = (figure: Pick<Figure, 'goals'>): Pick<Figure, 'columns' | 'rows'> | undefined =>
+  figure.goals?.length
+    ? { columns: ['goal', 'target', 'this run', 'verdict'], rows: figure.goals.map((goal) => [goal.goal, goal.target, goal.result, verdict(goal.met)]) }
+    : undefined;
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -84,17 +154,20 @@ export const markdownReport = (options: {
   readonly timings: ReadonlyMap<string, number>;
 }): string => {
   const summary = ratios(options.figures);
-  const sections = options.figures.map((figure) =>
-    [
+  const goals = goalsTable(options.figures);
+  const sections = options.figures.map((figure) => {
+    const own = figureGoals(figure);
+    return [
       `## ${figure.title}`,
       '',
       ...figure.setup.map((line) => `- ${line}`),
       '',
       markdownTable(figure),
+      ...(own ? ['', 'Goals:', '', markdownTable(own)] : []),
       ...(figure.notes?.length ? ['', ...figure.notes.map((line) => `- ${line}`)] : []),
       '',
-    ].join('\n'),
-  );
+    ].join('\n');
+  });
   return [
     `# ${options.title}`,
     '',
@@ -103,6 +176,7 @@ export const markdownReport = (options: {
     ...options.setup.map((line) => `- ${line}`),
     `- time per part: ${[...options.timings].map(([name, ms]) => `${name} ${(ms / 1000).toFixed(0)} s`).join(', ')}`,
     '',
+    ...(goals ? ['## Goals (issue 16)', '', markdownTable(goals), ''] : []),
     ...(summary ? ['## Ratios', '', markdownTable(summary), ''] : []),
     `![chart](${options.chart})`,
     '',

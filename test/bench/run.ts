@@ -3,8 +3,13 @@
  * (embedded PostgreSQL by default, DATABASE_URL's server when set). Prints each table as it
  * completes and writes `test/bench/results/<date>.md` and `<date>.svg`.
  *
- * BENCH_ONLY=throughput,delivery,load-cost,rebuild runs only the parts named; BENCH_OUT_DIR
- * overrides the results folder; each part reads its own BENCH_… knobs (see its file).
+ * BENCH_ONLY=… runs only the parts named, comma-separated: throughput, http-peer (cairn's GraphQL
+ * mutation against Emmett's HTTP API), delivery (latency), fanout (deliveries per server CPU-second
+ * against a bare node:http ceiling), frontend (accountChanged per account), catch-up, topologies
+ * (delivery on a second instance direct and through PgBouncer; needs pgbouncer installed),
+ * load-cost, rebuild, long-streams, process-managers, startup. BENCH_OUT_DIR overrides the results
+ * folder; each part reads its own BENCH_… knobs (see its file). Figures that measure a goal of
+ * issue 16 report it beside their table and in the report's Goals table.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
@@ -12,18 +17,33 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { createLogger } from '../../src/logger.js';
-import { delivery } from './delivery.js';
+import { catchUp, delivery } from './delivery.js';
+import { fanout } from './fanout.js';
 import type { Figure, FigureRunner } from './figure.js';
+import { frontend } from './frontend.js';
+import { httpPeer } from './http-peer.js';
+import { topologies } from './latency-topologies.js';
 import { loadCost, rebuild } from './load-cost.js';
-import { markdownReport, markdownTable, ratios, svgChart } from './report.js';
+import { longStreams } from './long-streams.js';
+import { processManagers } from './process-managers.js';
+import { figureGoals, goalsTable, markdownReport, markdownTable, ratios, svgChart } from './report.js';
+import { startup } from './startup.js';
 import { provideServer } from './target.js';
 import { throughput } from './throughput.js';
 
 const parts: readonly (readonly [string, FigureRunner])[] = [
   ['throughput', throughput],
+  ['http-peer', httpPeer],
   ['delivery', delivery],
+  ['catch-up', catchUp],
+  ['fanout', fanout],
+  ['frontend', frontend],
+  ['topologies', topologies],
   ['load-cost', loadCost],
   ['rebuild', rebuild],
+  ['long-streams', longStreams],
+  ['process-managers', processManagers],
+  ['startup', startup],
 ];
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -50,6 +70,8 @@ const describeServer = async (url: string, embedded: boolean): Promise<string[]>
 const main = async () => {
   const started = performance.now();
   const only = process.env.BENCH_ONLY?.split(',').map((part) => part.trim()).filter(Boolean);
+  const unknown = only?.filter((name) => !parts.some(([part]) => part === name)) ?? [];
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown ${unknown.join(', ')}; parts: ${parts.map(([name]) => name).join(', ')}`);
   const chosen = parts.filter(([name]) => !only || only.includes(name));
   const logger = createLogger((process.env.LOG_LEVEL as 'debug' | undefined) ?? 'warn', { component: 'bench' });
   const server = await provideServer(logger);
@@ -68,7 +90,8 @@ const main = async () => {
       try {
         const produced = await run({ target, logger, progress });
         for (const figure of produced) {
-          progress(`\n${figure.title}\n\n${markdownTable(figure)}\n`);
+          const own = figureGoals(figure);
+          progress(`\n${figure.title}\n\n${markdownTable(figure)}\n${own ? `\n${markdownTable(own)}\n` : ''}`);
           figures.push(figure);
         }
       } finally {
@@ -92,6 +115,8 @@ const main = async () => {
   );
   const summary = ratios(figures);
   if (summary) progress(`\n${markdownTable(summary)}\n`);
+  const goals = goalsTable(figures);
+  if (goals) progress(`\nGoals (issue 16)\n\n${markdownTable(goals)}\n`);
   progress(`wrote ${path.relative(process.cwd(), path.join(outDir, `${date}.md`))} and .svg in ${(totalMs / 1000).toFixed(0)} s`);
 };
 

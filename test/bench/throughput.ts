@@ -18,7 +18,6 @@
  * Knobs: BENCH_DURATION_MS=4000 (measured window per run) BENCH_WARMUP_MS=1000 (per run, not measured).
  */
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import { projections, type ReadEvent } from '@event-driven-io/emmett';
 import {
   getPostgreSQLEventStore,
@@ -30,33 +29,32 @@ import {
 } from '@event-driven-io/emmett-postgresql';
 import { SQL } from '@event-driven-io/dumbo';
 import autocannon from 'autocannon';
-import { PgDialect } from 'drizzle-orm/pg-core';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import pg from 'pg';
 import postgres from 'postgres';
 import { startApp, type App } from '../../src/app.js';
-import { appendStatement } from '../../src/eventstore/append-statement.js';
+import { appendStatementText } from '../../src/eventstore/append-statement.js';
 import { newId } from '../../src/eventstore/ids.js';
 import { PostgresEventStore } from '../../src/eventstore/postgres-store.js';
-import { createLogger } from '../../src/logger.js';
-import { createTransaction } from '../../src/modules/transactions/commands.js';
+import { transactionAggregate } from '../../src/modules/transactions/aggregate.js';
 import { createHttpServer, type HttpServer } from '../../src/server.js';
 import type { Bar, BenchContext, Figure, FigureRunner } from './figure.js';
-import { markdownTable } from './report.js';
-import { percentile, positive, provideTarget } from './target.js';
+import { percentile, positive } from './target.js';
+import { runAlone } from './alone.js';
 
 const concurrencies = [1, 8, 32] as const;
-const transactionData = { currency: 'EUR', amount: '12.34' } as const;
+export const transactionData = { currency: 'EUR', amount: '12.34' } as const;
+const createCommand = { type: 'CreateTransaction', ...transactionData } as const;
 const dataJson = JSON.stringify(transactionData);
-const metadataOf = (commandId: string) => ({
+export const metadataOf = (commandId: string) => ({
   correlationId: commandId,
   causationId: commandId,
   commandId,
   command: 'createTransaction',
 });
 
-type Timing = { readonly warmupMs: number; readonly durationMs: number };
-type Run = { readonly rate: number; readonly p50: number; readonly p99: number; readonly count: number; readonly errors: number };
+export type Timing = { readonly warmupMs: number; readonly durationMs: number };
+export type Run = { readonly rate: number; readonly p50: number; readonly p99: number; readonly count: number; readonly errors: number };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -102,14 +100,8 @@ const closedLoop = async (concurrency: number, timing: Timing, operation: () => 
 
 const viewColumns = '"id", "version", "status", "currency", "amount", "done_by", "created_at", "updated_at"';
 
-/** The append statement's text, as Drizzle renders it; its parameters are bound by hand below. */
-const appendText = new PgDialect().sqlToQuery(
-  appendStatement({ aggregateId: 'tx', aggregateType: 'Transaction' }, [{ type: 'TransactionCreated', data: {} }], ['evt'], {
-    expectedVersion: 0,
-    metadata: metadataOf('cmd'),
-    occurredAt: new Date(),
-  }),
-).sql;
+/** The append statement's text for a new stream, as cairn sends it; its parameters are bound below. */
+const appendText = appendStatementText(0);
 
 const statements = {
   lockView: `select ${viewColumns} from "projection"."transaction_views" where "projection"."transaction_views"."id" = $1 for update`,
@@ -124,8 +116,11 @@ const statements = {
     'insert into "es"."outbox" ("transaction_id", "position", "aggregate_type", "type") values (default, $1, $2, $3)',
 } as const;
 
-/** What cairn sends for one createTransaction without an idempotency key, in order. */
-const commandStatements = ['begin', statements.lockView, statements.append, statements.insertView, 'commit'];
+/**
+ * What cairn sends for one createTransaction without an idempotency key, in order: it starts a
+ * stream (`newStream`, as the mutation runs it), so there is nothing to load.
+ */
+const commandStatements = ['begin', 'select pg_advisory_xact_lock($1::int, hashtext($2))', statements.append, statements.insertView, 'commit'];
 
 const ceilingVariants = ['writes', 'all', 'writes, separate'] as const;
 type CeilingVariant = (typeof ceilingVariants)[number];
@@ -145,10 +140,10 @@ const ceilingTransaction = (sql: postgres.Sql, variant: CeilingVariant) => () =>
       await send(statements.insertView.replace(/ returning .*$/, ''), view);
       return;
     }
+    // As cairn sends them: the read with BEGIN, then the append and the projection's write together.
     if (variant === 'all') await send(statements.lockView, [id]);
     const rows = [{ id: newId('evt'), ordinal: 1, type: 'TransactionCreated', data: transactionData }];
-    await send(statements.append, [id, 'Transaction', 1, id, 1, metadata, now, rows, 'Transaction']);
-    await send(statements.insertView, view);
+    await Promise.all([send(statements.append, [id, 'Transaction', 1, metadata, now, rows]), send(statements.insertView, view)]);
   });
 };
 
@@ -164,7 +159,7 @@ const traceCommand = async (url: string): Promise<string[]> => {
   const sent: string[] = [];
   const client = postgres(url, { max: 1, fetch_types: false, onnotice: () => undefined, debug: (_, query) => sent.push(query.trim()) });
   try {
-    await createTransaction(new PostgresEventStore(drizzle({ client })), { id: newId('tx'), ...transactionData }, commandContext());
+    await transactionAggregate.handle(new PostgresEventStore(drizzle({ client })), newId('tx'), createCommand, commandContext(), { newStream: true });
   } finally {
     await client.end({ timeout: 5 });
   }
@@ -176,14 +171,14 @@ const commandContext = () => ({ commandName: 'createTransaction', commandId: new
 // ---------------------------------------------------------------------------------------------
 // peer: Emmett, in a database of its own on the same server.
 
-type TransactionCreated = {
+export type TransactionCreated = {
   type: 'TransactionCreated';
   data: { currency: string; amount: string };
   metadata: ReturnType<typeof metadataOf>;
 };
 
 const peerVariants = ['SQL row', 'Pongo document'] as const;
-type PeerVariant = (typeof peerVariants)[number];
+export type PeerVariant = (typeof peerVariants)[number];
 
 /** The row cairn's transaction_views holds, upserted by one statement per event. */
 const sqlRowProjection = postgreSQLRawSQLProjection<TransactionCreated>({
@@ -216,10 +211,17 @@ const documentProjection = pongoSingleStreamProjection<TransactionDocument, Tran
 const projectionOf = (variant: PeerVariant) =>
   (variant === 'SQL row' ? sqlRowProjection : documentProjection) as unknown as PostgreSQLProjectionDefinition;
 
-type Peer = { readonly append: () => Promise<unknown>; close(): Promise<void> };
+export type Peer = {
+  readonly append: () => Promise<unknown>;
+  /** The Emmett store itself, for a caller that appends events of its own (the HTTP peer). */
+  readonly store: ReturnType<typeof getPostgreSQLEventStore>;
+  /** Rows in the peer's transaction_views (the SQL row variant's table). */
+  countRows(): Promise<number>;
+  close(): Promise<void>;
+};
 
-const startPeer = async (admin: postgres.Sql, targetUrl: string, variant: PeerVariant, poolSize: number): Promise<Peer> => {
-  const database = `${new URL(targetUrl).pathname.slice(1)}_emmett_${peerVariants.indexOf(variant)}`;
+export const startPeer = async (admin: postgres.Sql, targetUrl: string, variant: PeerVariant, poolSize: number, suffix = ''): Promise<Peer> => {
+  const database = `${new URL(targetUrl).pathname.slice(1)}_emmett_${peerVariants.indexOf(variant)}${suffix}`;
   await admin`create database ${admin(database)}`;
   const url = new URL(targetUrl);
   url.pathname = `/${database}`;
@@ -245,6 +247,8 @@ const startPeer = async (admin: postgres.Sql, targetUrl: string, variant: PeerVa
       store.appendToStream<TransactionCreated>(`Transaction-${newId('tx')}`, [
         { type: 'TransactionCreated', data: { ...transactionData }, metadata: metadataOf(newId('cmd')) },
       ]),
+    store,
+    countRows: async () => Number((await pool.query<{ n: number }>('select count(*)::int as n from transaction_views')).rows[0]!.n),
     close,
   };
 };
@@ -255,7 +259,7 @@ const startPeer = async (admin: postgres.Sql, targetUrl: string, variant: PeerVa
 const mutation = `mutation { createTransaction(input: { currency: "EUR", amount: "12.34" }) { __typename } }`;
 const expectedBody = JSON.stringify({ data: { createTransaction: { __typename: 'CreateTransactionSuccess' } } });
 
-type HttpRun = Run & { readonly non2xx: number; readonly mismatches: number; readonly rows: number };
+export type HttpRun = Run & { readonly non2xx: number; readonly mismatches: number; readonly rows: number };
 
 const cannon = (url: string, connections: number, durationMs: number) =>
   autocannon({
@@ -272,20 +276,20 @@ const cannon = (url: string, connections: number, durationMs: number) =>
 const countViews = async (sql: postgres.Sql) => Number((await sql`select count(*)::int as n from projection.transaction_views`)[0]!.n);
 
 /** The number of transaction rows once requests still in flight when autocannon stopped have committed. */
-const settledViews = async (sql: postgres.Sql) => {
-  for (let last = await countViews(sql), deadline = Date.now() + 10_000; ; ) {
+export const settled = async (count: () => Promise<number>) => {
+  for (let last = await count(), deadline = Date.now() + 10_000; ; ) {
     await sleep(50);
-    const now = await countViews(sql);
+    const now = await count();
     if (now === last || Date.now() > deadline) return now;
     last = now;
   }
 };
 
-const httpRun = async (url: string, sql: postgres.Sql, connections: number, timing: Timing): Promise<HttpRun> => {
+export const httpRun = async (url: string, sql: postgres.Sql, connections: number, timing: Timing): Promise<HttpRun> => {
   await cannon(url, connections, timing.warmupMs);
-  const before = await settledViews(sql);
+  const before = await settled(() => countViews(sql));
   const result = await cannon(url, connections, timing.durationMs);
-  const rows = (await settledViews(sql)) - before;
+  const rows = (await settled(() => countViews(sql))) - before;
   const ok = result['2xx'] - result.mismatches;
   return {
     rate: ok / result.duration,
@@ -301,7 +305,7 @@ const httpRun = async (url: string, sql: postgres.Sql, connections: number, timi
 
 // ---------------------------------------------------------------------------------------------
 
-const describeServer = async (sql: postgres.Sql) => {
+export const describeServer = async (sql: postgres.Sql) => {
   const [row] = await sql<{ version: string; fsync: string; synchronous_commit: string; max_connections: string }[]>`
     select version() as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit,
            current_setting('max_connections') as max_connections`;
@@ -358,7 +362,7 @@ const measure = async (context: BenchContext, timing: Timing, admin: postgres.Sq
   const closers: (() => Promise<unknown>)[] = [];
   try {
     const { ceilingSql, app, url, peers } = await openSubjects(context, admin, closers);
-    const kernelCommand = () => createTransaction(app.services.store, { id: newId('tx'), ...transactionData }, commandContext());
+    const kernelCommand = () => transactionAggregate.handle(app.services.store, newId('tx'), createCommand, commandContext(), { newStream: true });
     for (const concurrency of concurrencies) {
       context.progress(`throughput at concurrency ${concurrency}`);
       for (const variant of ceilingVariants) {
@@ -424,11 +428,11 @@ const figures = (results: Results, facts: Facts): Figure[] => {
     title: 'Ceiling: the SQL of one createTransaction, sent directly with postgres.js',
     setup: [
       ...common,
-      "writes: begin; cairn's append statement (one statement: insert es.streams on conflict do nothing, insert es.events from a JSON array of events, insert es.outbox from the events it inserted, returning positions); insert projection.transaction_views (returning the row); commit — 4 statements, prepared (named), fresh ids per transaction",
-      "all: the same plus the read cairn's loader sends first (the projection row `for update`): the 5 statements of one createTransaction",
-      'writes, separate: the same writes one statement each (insert es.streams, insert es.events returning, insert es.outbox, insert projection.transaction_views; begin and commit) — 6 statements, what cairn sent before its append became one statement',
+      "writes: begin; cairn's append statement (one statement: insert es.streams on conflict do nothing, insert es.events from a JSON array of events, insert es.outbox from the events it inserted, returning positions); insert projection.transaction_views (returning the row); commit — 4 statements, prepared (named), fresh ids per transaction, in 2 round trips as cairn sends them (begin, append and insert in one write; commit): the statements of one createTransaction (it starts a stream, so cairn loads nothing; cairn's first write also takes the stream's advisory lock)",
+      "all: the same plus the read a command on an existing stream sends first (its loader's projection row `for update`, with begin): 5 statements in 3 round trips",
+      'writes, separate: the same writes one statement each (insert es.streams, insert es.events returning, insert es.outbox, insert projection.transaction_views; begin and commit) — 6 statements, each waiting for the one before: what cairn sent before its append became one statement',
       sameStatements
-        ? 'statement text: identical to a trace of one real createTransaction taken at the start of this run'
+        ? "statement text: identical to a trace of one real createTransaction taken at the start of this run, except the stream's advisory lock, which cairn sends in its first write and the ceiling leaves out"
         : `statement text: DIFFERS from a trace of one real createTransaction taken at the start of this run (${facts.traced.length} statements); the ceiling is stale`,
       'no idempotency lookup: cairn sends it only when the command carries an idempotency key, which these commands do not',
     ],
@@ -562,7 +566,7 @@ const figures = (results: Results, facts: Facts): Figure[] => {
  * `process.cpuUsage`, on the 2-core development VM with nothing else running.
  */
 const kernelNotes: readonly string[] = [
-  "Statements: cairn sends 5 per createTransaction (begin; the loader's read `for update`; the append: stream, event and outbox row in one statement; the projection insert, returning the row; commit), one round trip each. It sent 16 at the start of this work (Drizzle's statements unnamed: two round trips each), then 9 (named; the projection row read three times: to load, to project, to respond). Now the row the loader locked serves the projection, the row the projection wrote serves the response, and a stream created by the command has no row to read. The `all` ceiling is these 5 statements without Drizzle, the relay or the doorbell; the kernel reaches about half of it, so the rest of the gap is CPU on the Node side.",
+  "Statements: cairn sends 5 per createTransaction (begin; the stream's advisory lock; the append: stream, event and outbox row in one statement; the projection insert, returning the row; commit) in 2 round trips: everything but the commit in one write, the projection not waiting for the append (the events are numbered from the loaded version, which the append refuses to move from anything else). It sent 16 statements at the start of this work (Drizzle's statements unnamed: two round trips each), then 9 (named; the projection row read three times: to load, to project, to respond), then 5 in 4 round trips. A command on an existing stream sends its load with the lock: 3 round trips. The `writes` ceiling is these statements, pipelined the same way, without the lock, Drizzle, the relay or the doorbell.",
   'Profile at concurrency 8: Node CPU per command 0.85–0.89 ms through the store `startApp` wires and 0.70–0.72 ms through a bare PostgresEventStore (no doorbell, no relay); the writes ceiling needs about 0.35 ms. Samples: 24–32 % inside write(2) (on two shared cores each socket write wakes the PostgreSQL backend, which takes the core), 10 % idle, Drizzle 19–21 % self (entity `is()` checks 5 %, SQL building), postgres.js 12 %, garbage collection 5–7 %, cairn 5 %, KSUID ids 2 %. Every millisecond of Node CPU here is taken from PostgreSQL, which shares the two cores.',
   "The relay reads every commit back: each read is one statement (the batch after its cursor and whether the fence holds), its own instance's NOTIFY echo is ignored, and under a stream of commits reads are at least CAIRN_RELAY_READ_GAP_MS (5 ms) apart, so one read takes in several commits (about 125 reads/s instead of 500 at concurrency 8).",
   "Left: Drizzle's per-query building (a fifth of the Node CPU; its prepared queries are bound to one transaction, so they cannot be reused across commands) and the read-back itself. On a machine where PostgreSQL has cores of its own, Node's CPU would stop competing with it.",
@@ -572,22 +576,8 @@ const httpNotes: readonly string[] = [
   'In this figure autocannon runs in a worker thread of the bench process, so the client takes CPU from the same two cores as the server and PostgreSQL.',
 ];
 const peerNotes: readonly string[] = [
-  'Why Emmett is closer to the ceiling: it sends every statement as a simple query with its values inlined, and emt_append_to_stream writes the stream row and the message in one call: 5 round trips per append with the SQL row projection (BEGIN, append, projection lock, upsert, COMMIT), 7 with Pongo (which also sends CREATE TABLE IF NOT EXISTS on every append). cairn sends 5 as well, but builds them with Drizzle and reads the projection row first (its loader locks it), and its relay reads each commit back.',
+  'Round trips: Emmett sends every statement as a simple query with its values inlined, and emt_append_to_stream writes the stream row and the message in one call: 5 round trips per append with the SQL row projection (BEGIN, append, projection lock, upsert, COMMIT), 7 with Pongo (which also sends CREATE TABLE IF NOT EXISTS on every append). cairn sends 2 for a command that starts a stream (BEGIN, the stream\'s lock, the append and the projection insert in one write; COMMIT) and 3 for one on an existing stream (the lock and the load; the append and the projection write; COMMIT), and its relay reads each commit back.',
   "Emmett writes no outbox row: its consumers read emt_messages itself, fenced the same way (transaction_id < pg_snapshot_xmin(pg_current_snapshot())); and nothing reads each commit back in process as cairn's relay does.",
 ];
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const started = performance.now();
-  const logger = createLogger('warn', { component: 'bench' });
-  const target = await provideTarget(logger);
-  try {
-    const produced = await throughput({ target, logger, progress: (line) => process.stderr.write(`${line}\n`) });
-    for (const figure of produced) {
-      console.log(`\n## ${figure.title}\n\n${figure.setup.map((line) => `- ${line}`).join('\n')}\n\n${markdownTable(figure)}\n`);
-      if (figure.notes?.length) console.log(figure.notes.map((line) => `- ${line}`).join('\n'));
-    }
-  } finally {
-    await target.stop();
-  }
-  console.log(`\nthroughput: ${((performance.now() - started) / 1000).toFixed(0)} s`);
-}
+await runAlone(import.meta.url, 'throughput', throughput);

@@ -27,7 +27,7 @@ describe('the database client', () => {
     onTestFinished(() => connection.close());
     await connection.db.select().from(streams).where(eq(streams.aggregateId, 'none-3'));
     await connection.db.transaction((tx) => tx.select().from(streams).where(eq(streams.aggregateId, 'none-4')));
-    // postgres.js names its own `commit`; none of drizzle's statements is named.
-    expect((await preparedOf(connection.db)).filter((statement) => statement.startsWith('select'))).toEqual([]);
+    // postgres.js's own `commit` included: behind a transaction pooler, a named commit lost writes.
+    expect(await preparedOf(connection.db)).toEqual([]);
   });
 });

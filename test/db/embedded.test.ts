@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,23 @@ describe('embedded PostgreSQL', () => {
       await second.stop();
     }
     expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+  });
+
+  it('takes over a directory whose owner file names a pid another process now has', async () => {
+    const dataDir = path.join(root, 'reused');
+    await (await startEmbeddedPostgres({ dataDir, logger: silentLogger })).stop();
+    // pid 1 runs, but it is not the process that wrote this (its start time differs).
+    const stale = { pid: 1, role: 'server', port: 1, url: 'postgres://nowhere', ready: true, startTime: '1' };
+    writeFileSync(path.join(dataDir, 'cairn-owner.json'), JSON.stringify(stale));
+
+    const started = await startEmbeddedPostgres({ dataDir, logger: silentLogger });
+    try {
+      expect(started.shared).toBe(false);
+      expect(JSON.parse(readFileSync(path.join(dataDir, 'cairn-owner.json'), 'utf8'))).toMatchObject({ pid: process.pid, ready: true });
+    } finally {
+      await started.stop();
+    }
+    expect(existsSync(path.join(dataDir, 'cairn-owner.json'))).toBe(false);
   });
 
   it('stops a postgres left running by a SIGKILLed parent before starting again', async () => {

@@ -1,12 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { handleCommand, type CommandContext } from '../../src/eventstore/command.js';
-import { IllegalStateError } from '../../src/eventstore/errors.js';
+import { AlreadyExistsError, IllegalStateError } from '../../src/eventstore/errors.js';
 import { newId } from '../../src/eventstore/ids.js';
 import { replay } from '../../src/eventstore/loaders.js';
 import { PostgresEventStore } from '../../src/eventstore/postgres-store.js';
-import { completeTransaction, createTransaction } from '../../src/modules/transactions/commands.js';
-import { loadFromView, projectTransactions, transactionViews } from '../../src/modules/transactions/projection.js';
+import { transactionAggregate } from '../../src/modules/transactions/aggregate.js';
+import { projectTransactions, transactionViews } from '../../src/modules/transactions/projection.js';
 import { decide, evolve } from '../../src/modules/transactions/transaction.js';
 import { useConnection } from '../helpers/app.js';
 import { counter } from './counter.js';
@@ -25,11 +25,29 @@ const outboxRows = async (aggregateId: string) => {
 describe('one command, one transaction (PostgreSQL)', () => {
   it('writes events, stream, projection and outbox together', async () => {
     const id = newId('tx');
-    await createTransaction(store, { id, currency: 'EUR', amount: '5' }, context('createTransaction'));
+    await transactionAggregate.handle(store, id, { type: 'CreateTransaction', currency: 'EUR', amount: '5' }, context('createTransaction'));
     expect(await store.streamVersion(id)).toBe(1);
     expect(await outboxRows(id)).toBe(1);
     const [row] = await connection.db.select().from(transactionViews).where(eq(transactionViews.id, id));
     expect(row).toMatchObject({ id, version: 1, status: 'PROCESSING', amount: '5.000000000000000000' });
+  });
+
+  it("leaves a caller's transaction usable after a refused command: a process manager may catch ALREADY_EXISTS and go on", async () => {
+    const existing = newId('tx');
+    const next = newId('tx');
+    const create = { type: 'CreateTransaction', currency: 'EUR', amount: '2' } as const;
+    await transactionAggregate.handle(store, existing, create, context('createTransaction'), { newStream: true });
+    await store.transaction(async (session) => {
+      await expect(transactionAggregate.handleIn(session, existing, create, context('createTransaction'), { newStream: true })).rejects.toBeInstanceOf(
+        AlreadyExistsError,
+      );
+      // The refusal wrote nothing and failed no statement: the transaction goes on and commits.
+      await transactionAggregate.handleIn(session, next, create, context('createTransaction'), { newStream: true });
+    });
+    expect(await store.streamVersion(existing)).toBe(1);
+    expect(await store.streamVersion(next)).toBe(1);
+    const rows = await connection.db.select().from(transactionViews).where(eq(transactionViews.id, existing));
+    expect(rows.map((row) => [row.version, row.amount])).toEqual([[1, '2.000000000000000000']]);
   });
 
   it('rolls the whole command back when a projection throws: no event, no row, no outbox', async () => {
@@ -43,7 +61,7 @@ describe('one command, one transaction (PostgreSQL)', () => {
         {
           aggregateType: 'Transaction',
           aggregateId: id,
-          load: loadFromView,
+          load: transactionAggregate.load!,
           decide: (state) => decide({ type: 'CreateTransaction', currency: 'EUR', amount: '1' }, state),
           evolve,
           projections: [projectTransactions, failing],
@@ -80,10 +98,10 @@ describe('one command, one transaction (PostgreSQL)', () => {
 
   it('completes a transaction once when many try at the same time', async () => {
     const id = newId('tx');
-    await createTransaction(store, { id, currency: 'EUR', amount: '5' }, context('createTransaction'));
+    await transactionAggregate.handle(store, id, { type: 'CreateTransaction', currency: 'EUR', amount: '5' }, context('createTransaction'));
     const attempts = await Promise.allSettled(
       Array.from({ length: 10 }, (_, n) =>
-        completeTransaction(store, { id, doneBy: `user${n}` }, context('completeTransaction')),
+        transactionAggregate.handle(store, id, { type: 'CompleteTransaction', doneBy: `user${n}` }, context('completeTransaction')),
       ),
     );
     const succeeded = attempts.filter((a) => a.status === 'fulfilled');

@@ -182,6 +182,19 @@ export const eventStoreContract = (name: string, makeStore: () => EventStore) =>
         });
       });
 
+      it('reads the events after the latest snapshot, or all of them without one', async () => {
+        const ref = stream();
+        await append(ref, [1, 2, 3, 4].map(event), 0);
+        const versionsAfterSnapshot = async () =>
+          (await store.readStream(ref.aggregateId, { afterLatestSnapshot: true })).map((recorded) => recorded.version);
+        expect(await versionsAfterSnapshot()).toEqual([1, 2, 3, 4]);
+        await store.transaction((s) => s.saveSnapshot({ aggregateId: ref.aggregateId, version: 3, state: {} }));
+        await store.transaction((s) => s.saveSnapshot({ aggregateId: ref.aggregateId, version: 1, state: {} }));
+        expect(await versionsAfterSnapshot()).toEqual([4]);
+        await store.transaction((s) => s.saveSnapshot({ aggregateId: ref.aggregateId, version: 4, state: {} }));
+        expect(await versionsAfterSnapshot()).toEqual([]);
+      });
+
       it('rejects a snapshot newer than its stream', async () => {
         const ref = stream();
         await append(ref, [event(1)], 0);

@@ -5,6 +5,7 @@ import { newId } from '../../src/eventstore/ids.js';
 import { createGraphQLServer } from '../../src/server.js';
 import { databaseUrl, testLogger } from '../helpers/app.js';
 import { execute, subscribeSse } from '../helpers/graphql.js';
+import { introduce, introduced } from '../helpers/introduce.js';
 import { within } from '../helpers/wait.js';
 
 // Three server instances on one database, as an operator would run them.
@@ -25,10 +26,10 @@ const logOf = async (instance: number, aggregateType: string) => {
     const page: any = await execute(
       yogas[instance]!,
       `query ($type: String!, $after: String) { events(aggregateType: $type, after: $after, first: 500) {
-         edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
+         edges { node { id type } } pageInfo { hasNextPage endCursor } } }`,
       { type: aggregateType, after },
     );
-    ids.push(...page.data.events.edges.map((edge: { node: { id: string } }) => edge.node.id));
+    ids.push(...page.data.events.edges.filter((edge: { node: { type: string } }) => edge.node.type !== introduced).map((edge: { node: { id: string } }) => edge.node.id));
     if (!page.data.events.pageInfo.hasNextPage) return ids;
     after = page.data.events.pageInfo.endCursor;
   }
@@ -40,6 +41,7 @@ describe('three instances, one database', () => {
     const writers = 64;
     const perWriter = 4;
     const total = writers * perWriter;
+    await introduce(instances[0]!.services.store, aggregateType);
     const subscribers = await Promise.all(yogas.map((yoga) => subscribeSse(yoga, subscription, { type: aggregateType })));
     try {
       await Promise.all(

@@ -4,6 +4,8 @@ import { newId } from '../../src/eventstore/ids.js';
 import type { PostgresSession } from '../../src/eventstore/postgres-store.js';
 import { useApp } from '../helpers/app.js';
 import { execute, subscribeSse } from '../helpers/graphql.js';
+import { introduce, introduced } from '../helpers/introduce.js';
+import { waitFor, within } from '../helpers/wait.js';
 
 const app = await useApp({ relayPollMs: 100 });
 const { store } = app.services;
@@ -28,19 +30,35 @@ const readLog = async (aggregateType: string) => {
     const page: any = await execute(
       app.yoga,
       `query ($type: String!, $after: String) { events(aggregateType: $type, after: $after, first: 100) {
-         edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
+         edges { node { id type } } pageInfo { hasNextPage endCursor } } }`,
       { type: aggregateType, after },
     );
-    ids.push(...page.data.events.edges.map((edge: { node: { id: string } }) => edge.node.id));
+    ids.push(...page.data.events.edges.filter((edge: { node: { type: string } }) => edge.node.type !== introduced).map((edge: { node: { id: string } }) => edge.node.id));
     if (!page.data.events.pageInfo.hasNextPage) return ids;
     after = page.data.events.pageInfo.endCursor;
   }
 };
 
+/**
+ * An SSE subscription that is reading, and so listening to the relay, before the test writes:
+ * what it gets comes through the relay's live path (its fence), not a catch-up read of the table.
+ */
+const live = async (aggregateType: string, count: number) => {
+  await introduce(store, aggregateType);
+  const before = app.services.relay.listenerCount;
+  const sse = await subscribeSse<Delivered>(app.yoga, subscription, { type: aggregateType });
+  const delivered = sse.take(count).then(async (payloads) => {
+    await sse.close();
+    return payloads.map((payload) => payload.data!.events);
+  });
+  await waitFor(() => app.services.relay.listenerCount > before, 'the subscription to listen to the relay');
+  return { delivered };
+};
+
 describe('commit-safe ordering', () => {
   it('never skips an event whose transaction took its position first but committed last', async () => {
     const aggregateType = `Ordered_${newId('t').slice(2, 12)}`;
-    const sse = await subscribeSse<Delivered>(app.yoga, subscription, { type: aggregateType });
+    const { delivered: first } = await live(aggregateType, 6);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let positioned!: () => void;
@@ -59,8 +77,7 @@ describe('commit-safe ordering', () => {
     expect(await readLog(aggregateType)).toEqual([]);
     release();
     await slow;
-    const delivered = (await sse.take(6)).map((payload) => payload.data!.events);
-    await sse.close();
+    const delivered = await within(first, "all six events, the held one first");
     expect(delivered.map((event) => event.data.n)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(delivered.map((event) => event.id)).toEqual(await readLog(aggregateType));
   });
@@ -69,7 +86,7 @@ describe('commit-safe ordering', () => {
     const aggregateType = `Ordered_${newId('t').slice(2, 12)}`;
     const writers = 8;
     const perWriter = 20;
-    const sse = await subscribeSse<Delivered>(app.yoga, subscription, { type: aggregateType });
+    const { delivered: all } = await live(aggregateType, writers * perWriter);
     await Promise.all(
       Array.from({ length: writers }, async (_, writer) => {
         for (let i = 0; i < perWriter; i++) {
@@ -81,8 +98,7 @@ describe('commit-safe ordering', () => {
         }
       }),
     );
-    const delivered = (await sse.take(writers * perWriter)).map((payload) => payload.data!.events);
-    await sse.close();
+    const delivered = await all;
     const ids = delivered.map((event) => event.id);
     expect(new Set(ids).size).toBe(writers * perWriter);
     expect(ids).toEqual(await readLog(aggregateType));

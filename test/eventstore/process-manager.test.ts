@@ -6,7 +6,7 @@ import { newId } from '../../src/eventstore/ids.js';
 import { replay } from '../../src/eventstore/loaders.js';
 import type { ProcessManager } from '../../src/eventstore/process-manager.js';
 import type { PostgresSession } from '../../src/eventstore/postgres-store.js';
-import type { Event } from '../../src/eventstore/types.js';
+import type { Event, RecordedEvent } from '../../src/eventstore/types.js';
 import { databaseUrl, testLogger, useApp } from '../helpers/app.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -21,6 +21,7 @@ const pong = { initialState: { pongs: 0 }, evolve: (state: { pongs: number }) =>
 const answerWith = (name: string, type: string, extra: () => void = () => undefined): ProcessManager => ({
   name,
   handles: [type],
+  processOf: (event) => event.aggregateId,
   async handle(session, trigger) {
     extra();
     await executeCommand(
@@ -102,6 +103,41 @@ describe('process managers', () => {
     const trigger = await ping(flakyType);
     await waitFor(async () => (await pongsFor(trigger.aggregateId)).length === 1, 'the flaky answer', 15_000);
     expect(flakyCalls).toBe(3);
+  });
+
+  it('never skip a trigger whose transaction began first and committed last', async () => {
+    // The older transaction appends a trigger and stays open; a newer trigger and a newer event
+    // the manager does not handle commit meanwhile. A manager that read past the fence, or skipped
+    // ahead past it, would move its checkpoint beyond the older trigger and never see it.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let appended!: (event: RecordedEvent) => void;
+    const older = new Promise<RecordedEvent>((resolve) => (appended = resolve));
+    const slow = store.transaction(async (session: PostgresSession) => {
+      const { events } = await session.appendToStream(
+        { aggregateId: newId('ping'), aggregateType: 'Ping' },
+        [{ type: pingType, data: {} }],
+        { expectedVersion: 0, metadata: { correlationId: 'cor_old', causationId: 'test' }, occurredAt: new Date() },
+      );
+      appended(events[0]!);
+      await held;
+    });
+    const first = await older;
+    const newer = await ping(pingType);
+    await ping(`Unrelated_${newId('t').slice(2, 12)}`);
+    await app.services.processManagers.drain();
+    expect(await pongsFor(newer.aggregateId)).toEqual([]);
+    release();
+    await slow;
+    await waitFor(
+      async () => (await pongsFor(first.aggregateId)).length === 1 && (await pongsFor(newer.aggregateId)).length === 1,
+      'both triggers to be answered',
+    );
+    // Handled in log order: the older trigger in an earlier step than the newer one, or in the same
+    // batch (one transaction), never in a later one.
+    expect((await pongsFor(first.aggregateId))[0]!.logPosition.transactionId).toBeLessThanOrEqual(
+      (await pongsFor(newer.aggregateId))[0]!.logPosition.transactionId,
+    );
   });
 
   it('skip ahead over events they do not handle, so idle polls do not rescan them', async () => {

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Decimal } from 'decimal.js';
 import { asc, eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,10 +11,11 @@ import { PostgresEventStore } from '../../src/eventstore/postgres-store.js';
 import { foldStreams, rebuildViewProjection, type RebuildOptions } from '../../src/eventstore/rebuild.js';
 import type { RecordedEvent } from '../../src/eventstore/types.js';
 import { viewAtVersion } from '../../src/eventstore/view-projection.js';
-import { completeTransaction, createTransaction, transactionRepository } from '../../src/modules/transactions/commands.js';
-import { evolveView, projectTransactions, transactionViews } from '../../src/modules/transactions/projection.js';
+import { transactionAggregate } from '../../src/modules/transactions/aggregate.js';
+import { evolveTransactionView, projectTransactions, transactionViews } from '../../src/modules/transactions/projection.js';
 import { aggregateType } from '../../src/modules/transactions/transaction.js';
 import { useIsolatedDatabase } from '../helpers/app.js';
+import { within } from '../helpers/wait.js';
 
 // A rebuild rewrites the whole table, so it gets a database of its own.
 const url = await useIsolatedDatabase();
@@ -24,20 +27,28 @@ const target = { projection: projectTransactions, aggregateType };
 const context = (commandName: string): CommandContext => ({ commandName, commandId: newId('cmd'), now: new Date() });
 const rows = () => connection.db.select().from(transactionViews).orderBy(asc(transactionViews.id));
 const rebuild = (options: RebuildOptions = {}) => rebuildViewProjection(url, target, { pageSize: 7, ...options });
+const rebuildThenHang = fileURLToPath(new URL('./fixtures/rebuild-then-hang.ts', import.meta.url));
+/** The tables in the rebuilds' own schema. */
+const workTables = async () =>
+  (
+    await connection.db.execute<{ name: string }>(
+      sql`select relname as name from pg_class where relnamespace = 'cairn_rebuild'::regnamespace and relkind = 'r' order by 1`,
+    )
+  ).map((row) => row.name);
 
 const create = async (amount = '12.50'): Promise<string> => {
   const id = newId('tx');
-  await createTransaction(store, { id, currency: 'EUR', amount }, context('createTransaction'));
+  await transactionAggregate.handle(store, id, { type: 'CreateTransaction', currency: 'EUR', amount }, context('createTransaction'));
   return id;
 };
-const complete = (id: string, doneBy = 'ada') => completeTransaction(store, { id, doneBy }, context('completeTransaction'));
+const complete = (id: string, doneBy = 'ada') => transactionAggregate.handle(store, id, { type: 'CompleteTransaction', doneBy }, context('completeTransaction'));
 
 /** Every row equals its stream folded up to the stream's version, and every stream has its row. */
 const expectRowsMatchStreams = async () => {
   const streams = await connection.db.execute<{ aggregate_id: string; version: number }>(
     sql`select aggregate_id, version from es.streams where aggregate_type = ${aggregateType} order by aggregate_id`,
   );
-  const folded = await Promise.all(streams.map((s) => viewAtVersion(store, s.aggregate_id, s.version, evolveView)));
+  const folded = await Promise.all(streams.map((s) => viewAtVersion(store, s.aggregate_id, s.version, evolveTransactionView)));
   // The table stores numeric(36, 18): compare amounts as the table renders them.
   const expected = folded.map((view) => view && { ...view, amount: new Decimal(view.amount).toFixed(18) });
   expect(await rows()).toEqual(expected.sort((a, b) => (a!.id < b!.id ? -1 : 1)));
@@ -84,23 +95,26 @@ describe('rebuildViewProjection', () => {
     expect(result).toMatchObject({ deleted: 2, inserted: 2, rows: before.length });
   });
 
-  it('folds each stream in version order, even where the log order differs', async () => {
+  it('folds each stream in version order, whatever the log order', async () => {
+    // The store never writes a stream out of order in the log; written by hand in one transaction,
+    // version 2 before version 1, the (transaction id, position) order puts the completion first.
     const id = newId('tx');
-    await store.transaction(async (session) => {
-      // This transaction takes its id now, so the create below, committed by a younger one, sorts after its completion.
-      await session.tx.execute(sql`select pg_current_xact_id()`);
-      await createTransaction(store, { id, currency: 'EUR', amount: '5' }, context('createTransaction'));
-      await transactionRepository(store).in(session).update(id, { type: 'CompleteTransaction', doneBy: 'bob' }, context('c'));
+    const event = (version: number, type: string, data: object) => sql`
+      insert into es.events (id, aggregate_id, aggregate_type, version, type, data, metadata, occurred_at)
+      values (${newId('evt')}, ${id}, ${aggregateType}, ${version}, ${type}, ${JSON.stringify(data)}::jsonb, '{}'::jsonb, now())`;
+    await connection.db.transaction(async (tx) => {
+      await tx.execute(sql`insert into es.streams (aggregate_id, aggregate_type, version) values (${id}, ${aggregateType}, 2)`);
+      await tx.execute(event(2, 'TransactionCompleted', { doneBy: 'bob' }));
+      await tx.execute(event(1, 'TransactionCreated', { currency: 'EUR', amount: '5' }));
     });
     const log = await store.readLog({ aggregateId: id, limit: 10 });
-    expect(log.map((event) => event.version)).toEqual([2, 1]);
-    const before = await rows();
+    expect(log.map((e) => e.version)).toEqual([2, 1]);
 
     await rebuild();
 
-    expect(await rows()).toEqual(before);
     const [row] = await connection.db.select().from(transactionViews).where(eq(transactionViews.id, id));
-    expect(row).toMatchObject({ status: 'COMPLETED', doneBy: 'bob', version: 2 });
+    expect(row).toMatchObject({ status: 'COMPLETED', doneBy: 'bob', version: 2, currency: 'EUR' });
+    await expectRowsMatchStreams();
   });
 
   it('is safe while commands keep writing the projection', async () => {
@@ -125,7 +139,7 @@ describe('rebuildViewProjection', () => {
       pageSize: 5,
       onPage: async () => {
         if (++pages !== 1) return;
-        await createTransaction(store, { id: early, currency: 'EUR', amount: '3' }, context('createTransaction'));
+        await transactionAggregate.handle(store, early, { type: 'CreateTransaction', currency: 'EUR', amount: '3' }, context('createTransaction'));
         await complete(early);
       },
     }).finally(async () => {
@@ -145,6 +159,40 @@ describe('rebuildViewProjection', () => {
       EventStoreError,
     );
     expect(await rows()).toEqual(before);
+  });
+
+  it('leaves none of its own tables behind, whether it succeeds or fails', async () => {
+    await rebuild();
+    await expect(rebuildViewProjection(url, { projection: projectTransactions, aggregateType: 'Nope' })).rejects.toThrow();
+
+    expect(await workTables()).toEqual(['runs']);
+    expect(await connection.db.execute(sql`select id from cairn_rebuild.runs`)).toEqual([]);
+  });
+
+  it('drops the tables a killed rebuild left once it has been idle for staleAfterMs, and never those of a live one', async () => {
+    await create();
+    const child = spawn(process.execPath, ['--import', 'tsx', rebuildThenHang, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const folded = new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('page folded') && resolve());
+      child.once('exit', (code) => reject(new Error(`the rebuild exited with ${code} before its first page`)));
+    });
+    await within(folded, 'the first page', 20_000);
+    child.kill('SIGKILL');
+    await exited;
+    const left = await workTables();
+    expect(left).toHaveLength(3); // runs, and the killed run's rows_ and versions_
+    // A table with no run at all, as a crash of PostgreSQL (which empties unlogged tables) leaves.
+    await connection.db.execute(sql`create table cairn_rebuild.rows_0123456789abcdef (id text)`);
+
+    // Seconds after its last page the killed run looks alive: its tables stay.
+    expect(await rebuild({ staleAfterMs: 60_000 })).toMatchObject({ cleanedUp: 1 });
+    expect(await workTables()).toEqual(left);
+
+    await connection.db.execute(sql`update cairn_rebuild.runs set alive_at = alive_at - interval '2 minutes'`);
+    expect(await rebuild({ staleAfterMs: 60_000 })).toMatchObject({ cleanedUp: 1 });
+    expect(await workTables()).toEqual(['runs']);
+    await expectRowsMatchStreams();
   });
 
   it('rejects a stream with a gap in its versions', () => {

@@ -80,7 +80,7 @@ describe('connections', () => {
     expect(code).not.toBe(1000);
   });
 
-  it('ends open streams cleanly on shutdown: SSE completes, WebSockets close as going away', async () => {
+  it('drops open streams on shutdown, never ends them: SSE breaks off without complete, WebSockets close with 1012', async () => {
     const sse = await openSse();
     await sse.readUntil((text) => text.includes(':\n\n'), 'the first ping');
     const socket = openSocket();
@@ -88,8 +88,12 @@ describe('connections', () => {
     socket.send(JSON.stringify({ type: 'connection_init' }));
     const wsClosed = closeCode(socket);
     await within(http.close(), 'the server to close');
-    const ended = await sse.readUntil((text) => text.includes('event: complete'), 'the complete event');
-    expect(ended).toBe(true);
-    expect(await wsClosed).toBe(1001);
+    const outcome = await sse.readUntil((text) => text.includes('event: complete'), 'the stream to end').then(
+      (completed) => (completed ? 'completed' : 'ended'),
+      () => 'broken off',
+    );
+    expect(outcome).toBe('broken off');
+    expect(sse.text).not.toContain('event: complete');
+    expect(await wsClosed).toBe(1012);
   });
 });

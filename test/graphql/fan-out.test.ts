@@ -2,17 +2,19 @@ import { createClient } from 'graphql-ws';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import WebSocket from 'ws';
 import { newId } from '../../src/eventstore/ids.js';
+import { sendAheadBytes } from '../../src/http/websocket.js';
 import type { RecordedEvent } from '../../src/eventstore/types.js';
 import { useApp, useHttpServer, useIsolatedDatabase } from '../helpers/app.js';
 import type { GraphQLResponse } from '../helpers/graphql.js';
 import { openHttpSse } from '../helpers/http-sse.js';
+import { introduce } from '../helpers/introduce.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Floods its database with 50,000 events, so it has one of its own.
 const subscriberBuffer = 1_000;
 const app = await useApp({ databaseUrl: await useIsolatedDatabase(), subscriberBuffer });
 const { relay, store } = app.services;
-const { base, port } = await useHttpServer(app);
+const { base, port, http } = await useHttpServer(app);
 /** Listeners with no subscriber connected (the process managers). */
 const idle = relay.listenerCount;
 /** The previous test's subscribers leave asynchronously, once the server sees their sockets close. */
@@ -40,7 +42,7 @@ const append = async (aggregateType: string, count: number, perTransaction: numb
 const logOf = async (aggregateType: string): Promise<RecordedEvent[]> => {
   const events: RecordedEvent[] = [];
   for (;;) {
-    const page = await store.readLog({ aggregateType, limit: 5_000, ...(events.length > 0 && { after: events.at(-1)!.logPosition }) });
+    const page = await store.readLog({ aggregateType, types: ['Numbered'], limit: 5_000, ...(events.length > 0 && { after: events.at(-1)!.logPosition }) });
     events.push(...page);
     if (page.length < 5_000) return events;
   }
@@ -54,8 +56,10 @@ const metric = async (name: string): Promise<number> => {
 };
 
 /** A graphql-ws subscriber collecting payloads. */
-const openWs = (query: string, variables: Record<string, unknown>) => {
-  const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+const openWs = (query: string, variables: Record<string, unknown>) => openWsWith(WebSocket, query, variables);
+
+const openWsWith = (webSocketImpl: unknown, query: string, variables: Record<string, unknown>) => {
+  const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl, retryAttempts: 0 });
   const payloads: GraphQLResponse<EventsPayload>[] = [];
   const unsubscribe = client.subscribe<EventsPayload>(
     { query, variables },
@@ -66,6 +70,20 @@ const openWs = (query: string, variables: Record<string, unknown>) => {
     await client.dispose();
   });
   return payloads;
+};
+
+/** A graphql-ws subscriber whose client stops reading its socket (and so the server's) on `pause`. */
+const openPausableWs = (query: string, variables: Record<string, unknown>) => {
+  let socket: WebSocket | undefined;
+  class Tapped extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols);
+      socket = this;
+    }
+  }
+  const payloads = openWsWith(Tapped, query, variables);
+  const tcp = () => (socket as unknown as { _socket: import('node:net').Socket })._socket;
+  return { payloads, pause: () => tcp().pause(), resume: () => tcp().resume() };
 };
 
 const sse = async (query: string, variables: Record<string, unknown>) => {
@@ -82,6 +100,7 @@ const idsOnly = `subscription ($t: String) { events(aggregateType: $t) { id posi
 describe('fan-out to many subscribers', () => {
   it('executes and serialises each event once per distinct operation, however many subscribe to it', async () => {
     const t = `Fan_${newId('t').slice(2, 12)}`;
+    await introduce(store, t);
     await noSubscribers();
     const same = [
       ...(await Promise.all([1, 2, 3, 4].map(() => sse(withData, { t })))).map((subscription) => subscription.payloads),
@@ -112,19 +131,26 @@ describe('fan-out to many subscribers', () => {
     expect(ourResults()).toBe(40);
   });
 
-  it('keeps a stalled subscriber from holding memory or the others back while 50,000 events flow', async () => {
+  it('keeps stalled subscribers (SSE and graphql-ws) from holding memory or the others back while 50,000 events flow', async () => {
     const t = `Stall_${newId('t').slice(2, 12)}`;
     const events = 50_000;
+    await introduce(store, t);
     await noSubscribers();
     const overflowsBefore = relay.overflows;
-    // Selects each event's 1 kB payload and stops reading at once: 50 MB no socket buffer absorbs.
+    // Each selects the events' 1 kB payloads and stops reading at once: 50 MB no socket buffer absorbs.
     const stalled = await sse(withData, { t });
     stalled.pause();
+    const stalledWs = openPausableWs(withData, { t });
     const healthy = [(await sse(idsOnly, { t })).payloads, (await sse(idsOnly, { t })).payloads, openWs(idsOnly, { t })];
-    await waitFor(() => relay.listenerCount === idle + 4, 'all four subscribers to listen');
+    await waitFor(() => relay.listenerCount === idle + 5, 'all five subscribers to listen');
+    stalledWs.pause();
 
     let mostBuffered = 0;
-    const sampler = setInterval(() => (mostBuffered = Math.max(mostBuffered, relay.bufferedEvents)), 5);
+    let mostUnsent = 0;
+    const sampler = setInterval(() => {
+      mostBuffered = Math.max(mostBuffered, relay.bufferedEvents);
+      mostUnsent = Math.max(mostUnsent, http.webSocketBufferedBytes());
+    }, 5);
     try {
       await append(t, events, 500, 'x'.repeat(1_000));
       await waitFor(() => healthy.every((payloads) => payloads.length === events), 'the healthy subscribers', 120_000);
@@ -135,17 +161,24 @@ describe('fan-out to many subscribers', () => {
     const log = (await logOf(t)).map((event) => event.id);
     expect(log).toHaveLength(events);
     for (const payloads of healthy) expect(payloads.map((payload) => payload.data?.events.id)).toEqual(log);
-    // The stalled subscriber fell behind and went back to the table instead of buffering 50,000 events.
+    // The stalled subscribers fell behind and went back to the table instead of buffering 50,000 events.
     expect(stalled.payloads.length).toBeLessThan(events);
+    expect(stalledWs.payloads.length).toBeLessThan(events);
     expect(relay.overflows).toBeGreaterThan(overflowsBefore);
-    // Each subscriber holds at most its buffer plus the batch in hand.
+    // Each subscriber holds at most its buffer plus the batch in hand…
     expect(mostBuffered).toBeGreaterThan(0);
-    expect(mostBuffered).toBeLessThanOrEqual(4 * 2 * subscriberBuffer);
+    expect(mostBuffered).toBeLessThanOrEqual(5 * 2 * subscriberBuffer);
+    // …and each WebSocket at most its send-ahead bytes and one message (a 1 kB event's is under 2 kB).
+    expect(mostUnsent).toBeGreaterThan(0);
+    expect(mostUnsent).toBeLessThanOrEqual(2 * (sendAheadBytes + 2_048));
 
-    // Reading again, it gets every event, in order, once: the table fills in what it dropped.
+    // Reading again, they get every event, in order, once: the table fills in what they dropped.
     stalled.resume();
-    await waitFor(() => stalled.payloads.length >= events, 'the stalled subscriber to catch up', 120_000);
-    expect(stalled.payloads.map((payload) => payload.data?.events.id)).toEqual(log);
-    expect(stalled.payloads.map((payload) => payload.data?.events.data?.n)).toEqual(log.map((_, n) => n));
+    stalledWs.resume();
+    await waitFor(() => stalled.payloads.length >= events && stalledWs.payloads.length >= events, 'the stalled subscribers to catch up', 120_000);
+    for (const payloads of [stalled.payloads, stalledWs.payloads]) {
+      expect(payloads.map((payload) => payload.data?.events.id)).toEqual(log);
+      expect(payloads.map((payload) => payload.data?.events.data?.n)).toEqual(log.map((_, n) => n));
+    }
   }, 180_000);
 });

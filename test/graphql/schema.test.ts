@@ -10,7 +10,7 @@ import {
   isUnionType,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { printedSchema, schemaFile } from '../../src/graphql/print-schema.js';
+import { printedSchema, schemaFile } from '../../src/cli/print-schema.js';
 import { schema } from '../../src/graphql/schema.js';
 
 const ownTypes = (): GraphQLNamedType[] =>
@@ -99,7 +99,7 @@ describe('the GraphQL contract', () => {
     expect(fieldsOf('Node')).toEqual({ id: 'ID!' });
     expect(fieldsOf('Error')).toEqual({ code: 'ErrorCode!', message: 'String!' });
     expect(enumValuesOf('ErrorCode').sort()).toEqual(
-      ['ALREADY_EXISTS', 'CONCURRENCY_CONFLICT', 'ILLEGAL_STATE', 'INSUFFICIENT_FUNDS', 'NOT_FOUND', 'VALIDATION_FAILED'],
+      ['ALREADY_EXISTS', 'CONCURRENCY_CONFLICT', 'FORBIDDEN', 'ILLEGAL_STATE', 'INSUFFICIENT_FUNDS', 'NOT_FOUND', 'UNAUTHENTICATED', 'VALIDATION_FAILED'],
     );
   });
 
@@ -164,7 +164,7 @@ describe('the GraphQL contract', () => {
       version: 'Int!',
       createdAt: 'DateTime!',
       updatedAt: 'DateTime!',
-      events: '[Event!]!',
+      events: 'EventConnection!',
     });
     expect(enumValuesOf('TransactionStatus').sort()).toEqual(['COMPLETED', 'PROCESSING']);
   });
@@ -184,7 +184,8 @@ describe('the GraphQL contract', () => {
 
   it.each([
     ['Query', 'node', 'node(id: ID!): Node'],
-    ['Query', 'transaction', 'transaction(atVersion: Int, id: ID!): Transaction'],
+    ['Query', 'transaction', 'transaction(id: ID!): Transaction'],
+    ['Query', 'transactionVersion', 'transactionVersion(id: ID!, version: Int!): TransactionVersion'],
     ['Query', 'transactions', 'transactions(after: String, first: Int): TransactionConnection!'],
     ['Query', 'stream', 'stream(afterVersion: Int = 0, aggregateId: ID!, first: Int): [Event!]!'],
     [
@@ -195,9 +196,9 @@ describe('the GraphQL contract', () => {
     [
       'Subscription',
       'events',
-      'events(after: String, aggregateId: ID, aggregateType: String, types: [String!]): Event!',
+      'events(after: String, aggregateId: ID, aggregateType: String, fromStart: Boolean = false, types: [String!]): Event!',
     ],
-    ['Subscription', 'transactionChanged', 'transactionChanged(id: ID!): Transaction!'],
+    ['Subscription', 'transactionChanged', 'transactionChanged(afterVersion: Int, id: ID!): Transaction!'],
   ])('has %s.%s', (type, field, signature) => {
     expect(signatureOf(type, field)).toBe(signature);
   });

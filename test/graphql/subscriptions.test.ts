@@ -28,8 +28,8 @@ type EventPayload = {
 type LoggedEvent = { id: string; position: string; aggregateId: string; version: number; type: string };
 type LogPage = { edges: { node: LoggedEvent }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
 
-const eventsSubscription = `subscription ($id: ID, $after: String, $aggregateType: String, $types: [String!]) {
-  events(aggregateId: $id, after: $after, aggregateType: $aggregateType, types: $types) {
+const eventsSubscription = `subscription ($id: ID, $after: String, $fromStart: Boolean, $aggregateType: String, $types: [String!]) {
+  events(aggregateId: $id, after: $after, fromStart: $fromStart, aggregateType: $aggregateType, types: $types) {
     __typename id position aggregateId aggregateType version type
     ... on TransactionCreated { currency amount }
     ... on TransactionCompleted { doneBy }
@@ -298,6 +298,28 @@ describe('events subscription over SSE', () => {
     expect(accounts.events().filter((event) => event.aggregateId === id)).toEqual([]);
   });
 
+  it('starts from the first event of the log with fromStart, then goes on live', async () => {
+    const id = await createTransaction();
+    const subscription = await openSse(eventsSubscription, { id, fromStart: true });
+    await subscription.count(1);
+    await completeTransaction(id, 'hal');
+    await subscription.count(2);
+    expect(subscription.events().map((event) => [event.type, event.version])).toEqual([
+      ['TransactionCreated', 1],
+      ['TransactionCompleted', 2],
+    ]);
+    expect(subscription.events().map((event) => event.id)).toEqual((await streamOf(id)).map((event) => event.id));
+  });
+
+  it('rejects after together with fromStart with VALIDATION_FAILED', async () => {
+    const id = await createTransaction();
+    const [first] = await streamOf(id);
+    const subscription = await subscribeSse(app.yoga, eventsSubscription, { after: first!.position, fromStart: true });
+    onTestFinished(() => subscription.close());
+    const [payload] = await subscription.take(1);
+    expect(payload!.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
+  });
+
   it('rejects a malformed cursor with VALIDATION_FAILED, not a masked error', async () => {
     for (const after of ['not-a-cursor', Buffer.from('c1:12:abc').toString('base64url'), '']) {
       const subscription = await openSse(eventsSubscription, { after });
@@ -340,30 +362,36 @@ describe('events subscription over SSE', () => {
 
 describe('transactionChanged over SSE', () => {
   it('releases its relay listener when the client goes away, even if nothing ever changed', async () => {
+    const id = newId('tx');
+    await createTransaction(id, inProcess, '1.00');
     const before = relayListeners();
-    const subscription = await openSse(transactionChangedSubscription, { id: newId('tx') });
+    const subscription = await openSse(transactionChangedSubscription, { id });
     await waitFor(() => relayListeners() === before + 1, 'the subscription to listen to the relay');
     await subscription.close();
     await waitFor(() => relayListeners() === before, 'the relay listener to be released');
   });
 
-  it('sends the projection after each committed change', async () => {
+  it('sends the projection after each committed change, from the moment it listens', async () => {
     const id = newId('tx');
-    const subscription = await openSse(transactionChangedSubscription, { id });
-
     await createTransaction(id, inProcess, '7.00');
-    await subscription.count(1);
+    const before = relayListeners();
+    const subscription = await openSse(transactionChangedSubscription, { id });
+    await waitFor(() => relayListeners() === before + 1, 'the subscription to listen to the relay');
+
     await completeTransaction(id, 'dave');
-    await subscription.count(2);
+    await subscription.count(1);
 
     const views = subscription.payloads.map((payload) => {
       expect(payload.errors).toBeUndefined();
       return payload.data!.transactionChanged;
     });
-    expect(views).toEqual([
-      { id, status: 'PROCESSING', currency: 'EUR', amount: '7', doneBy: null, version: 1 },
-      { id, status: 'COMPLETED', currency: 'EUR', amount: '7', doneBy: 'dave', version: 2 },
-    ]);
+    expect(views).toEqual([{ id, status: 'COMPLETED', currency: 'EUR', amount: '7', doneBy: 'dave', version: 2 }]);
+  });
+
+  it('answers an id with no transaction with NOT_FOUND, and ends', async () => {
+    const subscription = await openSse(transactionChangedSubscription, { id: newId('tx') });
+    await subscription.count(1);
+    expect(subscription.payloads[0]!.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 });
 
@@ -443,6 +471,32 @@ describe('events subscription over WebSocket', () => {
       ['TransactionCompleted', 2],
     ]);
     expect(events.map((event) => event.id)).toEqual((await streamOf(id)).map((event) => event.id));
+  });
+
+  it('starts from the first event of the log with fromStart, then goes on live', async () => {
+    const id = await createTransaction(newId('tx'), overHttp);
+    const subscription = await openWs(openClient(), eventsSubscription, { id, fromStart: true });
+    await subscription.count(1);
+    await completeTransaction(id, 'gina', overHttp);
+    await subscription.count(2);
+    expect(subscription.events().map((event) => [event.type, event.version])).toEqual([
+      ['TransactionCreated', 1],
+      ['TransactionCompleted', 2],
+    ]);
+  });
+
+  it('rejects after together with fromStart with VALIDATION_FAILED', async () => {
+    const id = await createTransaction(newId('tx'), overHttp);
+    const [first] = await streamOf(id);
+    const client = openClient();
+    const payloads: GraphQLResponse[] = [];
+    let completed = false;
+    client.subscribe(
+      { query: eventsSubscription, variables: { after: first!.position, fromStart: true } },
+      { next: (payload) => void payloads.push(payload as GraphQLResponse), error: () => undefined, complete: () => (completed = true) },
+    );
+    await waitFor(() => completed, 'the subscription to complete');
+    expect(payloads[0]!.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
   });
 
   it('rejects a malformed cursor with VALIDATION_FAILED', async () => {

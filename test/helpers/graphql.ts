@@ -12,11 +12,12 @@ export const execute = async <T = Record<string, any>>(
   query: string,
   variables: Record<string, unknown> = {},
   headers: Record<string, string> = {},
+  operationName?: string,
 ): Promise<GraphQLResponse<T>> => {
   const response = await yoga.fetch('http://cairn.test/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query, variables, ...(operationName && { operationName }) }),
   });
   return (await response.json()) as GraphQLResponse<T>;
 };

@@ -20,6 +20,7 @@ export const openHttpSse = async <T = Record<string, any>>(
   query: string,
   variables: Record<string, unknown> = {},
   onPayload?: (payload: GraphQLResponse<T>) => void,
+  headers: Record<string, string> = {},
 ): Promise<HttpSse<T>> => {
   const payloads: GraphQLResponse<T>[] = [];
   const url = new URL('/graphql', base);
@@ -27,7 +28,7 @@ export const openHttpSse = async <T = Record<string, any>>(
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'content-length': Buffer.byteLength(body) },
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'content-length': Buffer.byteLength(body), ...headers },
     });
     req.once('response', resolve).once('error', reject).end(body);
   });

@@ -1,14 +1,18 @@
-import { Decimal } from 'decimal.js';
 import type { Decider } from '../../eventstore/decider.js';
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
 import type { Event } from '../../eventstore/types.js';
+import { add, Decimal, subtract } from '../../lib/decimal.js';
 import { unreachable } from '../../lib/unreachable.js';
 
 export const aggregateType = 'Account';
 export const idPrefix = 'acc';
 
 export const maxOwnerLength = 200;
-/** numeric(36,18) holds 18 integer digits: a balance stays below 10^18. */
+/**
+ * Balances stay below 10^18: a credit (a client's or a transfer's) that would reach it is
+ * refused. Only a refund of a transfer the target refused may pass it, since the money must go
+ * back where it came from (the balance column is unbounded for that reason).
+ */
 export const balanceLimit = new Decimal('1e18');
 const currencyPattern = /^[A-Z]{3}$/;
 
@@ -26,7 +30,11 @@ export type AccountEvent =
   | Event<
       'AccountTransferDebitDeclined',
       { transferId: string; amount: string; balance: string; reason: TransferDeclineReason }
-    >;
+    >
+  /** The target refused a transfer's credit: its balance would have reached 10^18. */
+  | Event<'AccountTransferCreditDeclined', { transferId: string; amount: string; balance: string }>
+  /** A transfer's debit came back to its source after the target refused the credit. */
+  | Event<'AccountTransferRefunded', { transferId: string; amount: string }>;
 
 export type AccountEventType = AccountEvent['type'];
 
@@ -36,7 +44,8 @@ export type AccountCommand =
   | { readonly type: 'DebitAccount'; readonly amount: string }
   | { readonly type: 'CloseAccount' }
   | { readonly type: 'DebitForTransfer'; readonly transferId: string; readonly amount: string }
-  | { readonly type: 'CreditForTransfer'; readonly transferId: string; readonly amount: string };
+  | { readonly type: 'CreditForTransfer'; readonly transferId: string; readonly amount: string }
+  | { readonly type: 'RefundTransfer'; readonly transferId: string; readonly amount: string };
 
 type Existing = {
   readonly owner: string;
@@ -45,8 +54,10 @@ type Existing = {
   readonly balance: string;
   /** Transfers whose debit side is settled here (debited or declined): a repeat appends nothing. */
   readonly transfersDebited: ReadonlySet<string>;
-  /** Transfers credited here: a repeat appends nothing. */
+  /** Transfers whose credit side is settled here (credited or declined): a repeat appends nothing. */
   readonly transfersCredited: ReadonlySet<string>;
+  /** Transfers refunded here: a repeat appends nothing. */
+  readonly transfersRefunded: ReadonlySet<string>;
 };
 
 export type Account =
@@ -110,12 +121,13 @@ const open = (command: Extract<AccountCommand, { type: 'OpenAccount' }>, state: 
   ];
 };
 
+/** True when the balance can take `amount` and stay below the limit. */
+const fits = (balance: string, amount: Decimal): boolean => new Decimal(balance).plus(amount).lt(balanceLimit);
+
 const credit = (command: Extract<AccountCommand, { type: 'CreditAccount' }>, state: Account): AccountEvent[] => {
   const amount = checkAmount(command.amount, 'amount');
   const account = openAccount(state);
-  if (new Decimal(account.balance).plus(amount).gte(balanceLimit)) {
-    throw new ValidationError('the balance would reach 10^18', 'amount');
-  }
+  if (!fits(account.balance, amount)) throw new ValidationError('the balance would reach 10^18', 'amount');
   return [{ type: 'AccountCredited', data: { amount: amount.toFixed() } }];
 };
 
@@ -154,7 +166,8 @@ const debitForTransfer = (
 /**
  * Credits even a closed account: the money already left the source, and declining here would
  * need a compensating refund that can itself fail. Money is never lost; a closed account may
- * end with the balance of transfers that were in flight when it closed.
+ * end with the balance of transfers that were in flight when it closed. What it cannot take is
+ * a balance of 10^18 or more: that credit is declined, and the saga refunds the source.
  */
 const creditForTransfer = (
   command: Extract<AccountCommand, { type: 'CreditForTransfer' }>,
@@ -163,7 +176,29 @@ const creditForTransfer = (
   const amount = checkAmount(command.amount, 'amount');
   const account = existingAccount(state);
   if (account.transfersCredited.has(command.transferId)) return [];
+  if (!fits(account.balance, amount)) {
+    return [
+      {
+        type: 'AccountTransferCreditDeclined',
+        data: { transferId: command.transferId, amount: amount.toFixed(), balance: account.balance },
+      },
+    ];
+  }
   return [{ type: 'AccountCreditedForTransfer', data: { transferId: command.transferId, amount: amount.toFixed() } }];
+};
+
+/**
+ * Gives back what a transfer took from this account, after the target declined it. Always
+ * accepted, closed account or balance limit alike: the money must not be lost on the way.
+ */
+const refundTransfer = (command: Extract<AccountCommand, { type: 'RefundTransfer' }>, state: Account): AccountEvent[] => {
+  const amount = checkAmount(command.amount, 'amount');
+  const account = existingAccount(state);
+  if (!account.transfersDebited.has(command.transferId)) {
+    throw new IllegalStateError('this account was not debited for that transfer');
+  }
+  if (account.transfersRefunded.has(command.transferId)) return [];
+  return [{ type: 'AccountTransferRefunded', data: { transferId: command.transferId, amount: amount.toFixed() } }];
 };
 
 export const decide = (command: AccountCommand, state: Account): readonly AccountEvent[] => {
@@ -180,13 +215,13 @@ export const decide = (command: AccountCommand, state: Account): readonly Accoun
       return debitForTransfer(command, state);
     case 'CreditForTransfer':
       return creditForTransfer(command, state);
+    case 'RefundTransfer':
+      return refundTransfer(command, state);
     default:
       return unreachable(command);
   }
 };
 
-const add = (balance: string, amount: string) => new Decimal(balance).plus(amount).toFixed();
-const subtract = (balance: string, amount: string) => new Decimal(balance).minus(amount).toFixed();
 const withId = (ids: ReadonlySet<string>, id: string): ReadonlySet<string> => new Set(ids).add(id);
 
 export const evolve = (state: Account, event: AccountEvent): Account => {
@@ -199,6 +234,7 @@ export const evolve = (state: Account, event: AccountEvent): Account => {
       balance: new Decimal(event.data.initialBalance).toFixed(),
       transfersDebited: new Set(),
       transfersCredited: new Set(),
+      transfersRefunded: new Set(),
     };
   }
   if (state.status === 'NONE') return state;
@@ -225,9 +261,53 @@ export const evolve = (state: Account, event: AccountEvent): Account => {
         balance: add(state.balance, event.data.amount),
         transfersCredited: withId(state.transfersCredited, event.data.transferId),
       };
+    case 'AccountTransferCreditDeclined':
+      return { ...state, transfersCredited: withId(state.transfersCredited, event.data.transferId) };
+    case 'AccountTransferRefunded':
+      return {
+        ...state,
+        balance: add(state.balance, event.data.amount),
+        transfersRefunded: withId(state.transfersRefunded, event.data.transferId),
+      };
     default:
       return unreachable(event);
   }
 };
 
 export const accountDecider: Decider<AccountCommand, Account, AccountEvent> = { initialState, decide, evolve };
+
+type StoredAccount =
+  | { readonly status: 'NONE' }
+  | (Omit<Existing, 'transfersDebited' | 'transfersCredited' | 'transfersRefunded'> & {
+      readonly status: 'OPEN' | 'CLOSED';
+      readonly transfersDebited: readonly string[];
+      readonly transfersCredited: readonly string[];
+      readonly transfersRefunded: readonly string[];
+    });
+
+/**
+ * An account's state in a snapshot: the settled transfer ids as arrays (JSON has no sets). The
+ * snapshot carries them, so a transfer step redelivered after it still appends nothing.
+ */
+export const accountSnapshot = {
+  encode: (state: Account): StoredAccount =>
+    state.status === 'NONE'
+      ? state
+      : {
+          ...state,
+          transfersDebited: [...state.transfersDebited],
+          transfersCredited: [...state.transfersCredited],
+          transfersRefunded: [...state.transfersRefunded],
+        },
+  decode: (stored: unknown): Account => {
+    const account = stored as StoredAccount;
+    return account.status === 'NONE'
+      ? account
+      : {
+          ...account,
+          transfersDebited: new Set(account.transfersDebited),
+          transfersCredited: new Set(account.transfersCredited),
+          transfersRefunded: new Set(account.transfersRefunded),
+        };
+  },
+};

@@ -13,6 +13,5 @@ export class InsufficientFundsError extends DomainError {
     readonly version: number,
   ) {
     super(`the balance ${balance} does not cover ${requested}`);
-    this.name = 'InsufficientFundsError';
   }
 }

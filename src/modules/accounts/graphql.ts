@@ -1,20 +1,19 @@
-import type { CommandResult } from '../../eventstore/command.js';
-import { AlreadyExistsError, IllegalStateError, NotFoundError } from '../../eventstore/errors.js';
-import { isId } from '../../eventstore/ids.js';
-import { viewAtVersion } from '../../eventstore/view-projection.js';
-import { checkIdempotencyKey, clientIdOrNew, existingId } from '../../graphql/input.js';
+import { forbidden } from '../../auth/errors.js';
+import { isAdmin, type Principal } from '../../auth/principal.js';
+import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
 import { builder } from '../../graphql/builder.js';
-import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
-import { commandContext } from '../../graphql/command.js';
-import { connectionType, pageById } from '../../graphql/connection.js';
-import { commandErrors, ErrorInterface } from '../../graphql/errors.js';
-import { EventInterface, eventType } from '../../graphql/event.js';
-import { NodeInterface, registerNode } from '../../graphql/node.js';
-import { idPrefix, type AccountEvent } from './account.js';
-import { closeAccount, creditAccount, debitAccount, openAccount, type AccountResult } from './commands.js';
+import { commandField } from '../../graphql/command-field.js';
+import { ErrorInterface, registerErrorCode } from '../../graphql/errors.js';
+import { eventType } from '../../graphql/event.js';
+import { clientIdOrNew, existingId } from '../../graphql/input.js';
+import { projectionNode } from '../../graphql/projection-node.js';
+import { accountOwners, ownedAccounts } from './access.js';
+import { aggregateType, idPrefix, type AccountEvent } from './account.js';
+import { accountAggregate, type AccountResult } from './aggregate.js';
 import { InsufficientFundsError } from './errors.js';
-import { accounts, evolveAccountView, findAccountView, type AccountView } from './projection.js';
+import { accounts, evolveAccountView, type AccountView } from './projection.js';
 
+registerErrorCode('INSUFFICIENT_FUNDS', 'The balance does not cover the amount.');
 
 const AccountStatus = builder.enumType('AccountStatus', {
   description: 'Whether an account takes commands.',
@@ -24,25 +23,26 @@ const AccountStatus = builder.enumType('AccountStatus', {
   },
 });
 
-export const AccountType = builder.objectRef<AccountView>('Account').implement({
+export const AccountType = projectionNode({
+  name: 'Account',
   description: 'A bank account (from eventsourcing-cqrs-go): a balance in one currency.',
-  interfaces: [NodeInterface],
-  isTypeOf: (value) => typeof (value as { id?: unknown }).id === 'string' && (value as { id: string }).id.startsWith(`${idPrefix}_`),
+  idPrefix,
+  noun: { one: 'account', many: 'accounts' },
+  table: accounts,
+  evolve: evolveAccountView,
+  eventsDescription: 'Its stream, oldest first (declined debits included), a page at a time.',
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'An `acc_` KSUID.' }),
     owner: t.exposeString('owner', { description: 'Who owns it (1–200 characters).' }),
     currency: t.exposeString('currency', { description: 'ISO 4217 code, e.g. `EUR`.' }),
     balance: t.field({ type: 'Decimal', description: 'Exact balance, never negative.', resolve: (v) => v.balance }),
     status: t.field({ type: AccountStatus, description: 'OPEN or CLOSED.', resolve: (v) => v.status }),
-    version: t.exposeInt('version', { description: 'Stream version this row reflects.' }),
     openedAt: t.field({ type: 'DateTime', description: 'When it was opened.', resolve: (v) => v.openedAt }),
     updatedAt: t.field({ type: 'DateTime', description: 'When it last changed.', resolve: (v) => v.updatedAt }),
-    events: t.field({
-      type: [EventInterface],
-      description: 'Its stream, oldest first (declined debits included).',
-      resolve: (v, _, { services }) => services.store.readStream(v.id),
-    }),
   }),
+  list: { description: 'All accounts, paged.' },
+  changed: 'The account after each committed change, from now on; versions only go up.',
+  // An account is its owner's: only they (and admins) read it, its events and its transfers, and run its commands.
+  owners: { aggregateType, of: accountOwners, ownedBy: ownedAccounts },
 });
 
 builder.objectType(InsufficientFundsError, {
@@ -110,21 +110,24 @@ eventType<Of<'AccountTransferDebitDeclined'>>(
   }),
 );
 
-registerNode(idPrefix, 'Account', (id, { services }) => findAccountView(services.db, id));
+eventType<Of<'AccountTransferCreditDeclined'>>(
+  'AccountTransferCreditDeclined',
+  "An account refused a transfer's credit: its balance would have reached 10^18. The source is refunded and the transfer fails.",
+  (t) => ({
+    transferId: t.id({ description: 'The `mt_` transfer.', resolve: (e) => e.data.transferId }),
+    amount: t.field({ type: 'Decimal', description: 'The amount refused.', resolve: (e) => e.data.amount }),
+    balance: t.field({ type: 'Decimal', description: 'The balance at the time.', resolve: (e) => e.data.balance }),
+  }),
+);
 
-
-const newAccountId = (id: string | number | null | undefined): string => clientIdOrNew(idPrefix, id);
-
-/** An id that cannot be an account is simply not found. */
-export const existingAccountId = (id: string | number): string => existingId(idPrefix, id, 'account');
-
-/** A recorded AccountDebitDeclined answers INSUFFICIENT_FUNDS, on the first call and on replays. */
-const settle = ({ result }: CommandResult<AccountResult>): AccountView => {
-  if (result.declined) {
-    throw new InsufficientFundsError(result.account.id, result.declined.amount, result.declined.balance, result.account.version);
-  }
-  return result.account;
-};
+eventType<Of<'AccountTransferRefunded'>>(
+  'AccountTransferRefunded',
+  "A transfer's debit came back to its source after the target refused the credit.",
+  (t) => ({
+    transferId: t.id({ description: 'The `mt_` transfer.', resolve: (e) => e.data.transferId }),
+    amount: t.field({ type: 'Decimal', description: 'The amount refunded.', resolve: (e) => e.data.amount }),
+  }),
+);
 
 const key = { description: 'Retries with the same key return the first result and append nothing.' };
 const expected = { description: 'Fail with CONCURRENCY_CONFLICT unless the account is at this version.' };
@@ -133,7 +136,10 @@ const OpenAccountInput = builder.inputType('OpenAccountInput', {
   description: 'Open an account.',
   fields: (t) => ({
     id: t.id({ description: 'Your own `acc_` KSUID; generated when absent.' }),
-    owner: t.string({ required: true, description: 'Who owns it (1–200 characters).' }),
+    owner: t.string({
+      description:
+        "Who owns it (1–200 characters). With a token: your `sub` when absent; only an admin may name someone else. Without authentication: required.",
+    }),
     currency: t.string({ required: true, description: 'ISO 4217 code of three capital letters.' }),
     initialBalance: t.field({ type: 'Decimal', required: true, description: 'Zero or more.' }),
     idempotencyKey: t.string(key),
@@ -163,126 +169,91 @@ const CloseAccountInput = builder.inputType('CloseAccountInput', {
   }),
 });
 
-const accountResult = (union: string, result: string) => ({
-  union: { description: union },
-  result: { description: result },
-  dataField: { name: 'account', description: 'The account as this command wrote it.' },
+/** An id that cannot be an account is simply not found. */
+export const existingAccountId = (id: string | number): string => existingId(idPrefix, id, 'account');
+
+/** A recorded AccountDebitDeclined answers INSUFFICIENT_FUNDS, on the first call and on replays. */
+const unlessDeclined = ({ account, declined }: AccountResult): AccountView => {
+  if (declined) throw new InsufficientFundsError(account.id, declined.amount, declined.balance, account.version);
+  return account;
+};
+
+const data = { name: 'account', description: 'The account as this command wrote it.' };
+
+/** Who a new account is for: the caller, unless an admin (or an open server) names someone. */
+const ownerFor = (owner: string | null | undefined, principal: Principal): string => {
+  if (owner != null) {
+    if (owner !== principal.sub && !isAdmin(principal)) throw forbidden(principal);
+    return owner;
+  }
+  if (principal.sub === null) throw new ValidationError('owner is required', 'owner');
+  return principal.sub;
+};
+
+commandField('openAccount', {
+  description: 'Open an account with an initial balance; status OPEN.',
+  input: OpenAccountInput,
+  inputDescription: 'Who, which currency, how much.',
+  type: AccountType,
+  data,
+  errors: [AlreadyExistsError],
+  union: 'The opened account, or why it could not be opened.',
+  result: 'The account was opened.',
+  run: ({ id, owner, currency, initialBalance }, call) =>
+    call
+      .handle(
+        accountAggregate,
+        clientIdOrNew(idPrefix, id),
+        { type: 'OpenAccount', owner: ownerFor(owner, call.context.principal), currency, initialBalance },
+        { newStream: true },
+      )
+      .then(unlessDeclined),
 });
 
-builder.mutationFields((t) => ({
-  openAccount: t.field({
-    type: AccountType,
-    description: 'Open an account with an initial balance; status OPEN.',
-    args: { input: t.arg({ type: OpenAccountInput, required: true, description: 'Who, which currency, how much.' }) },
-    errors: {
-      types: [...commandErrors, AlreadyExistsError],
-      ...accountResult('The opened account, or why it could not be opened.', 'The account was opened.'),
-    },
-    resolve: async (_, { input }, context) => {
-      checkIdempotencyKey(input.idempotencyKey);
-      const id = newAccountId(input.id);
-      const result = await openAccount(
-        context.services.store,
-        { id, owner: input.owner, currency: input.currency, initialBalance: input.initialBalance },
-        commandContext('openAccount', input, context),
-      );
-      return settle(result);
-    },
-  }),
-  creditAccount: t.field({
-    type: AccountType,
-    description: 'Pay money into an open account.',
-    args: { input: t.arg({ type: CreditAccountInput, required: true, description: 'Which account, how much.' }) },
-    errors: {
-      types: [...commandErrors, NotFoundError, IllegalStateError],
-      ...accountResult('The credited account, or why it could not be credited.', 'The account was credited.'),
-    },
-    resolve: async (_, { input }, context) => {
-      checkIdempotencyKey(input.idempotencyKey);
-      const id = existingAccountId(input.accountId);
-      const result = await creditAccount(
-        context.services.store,
-        { id, amount: input.amount, ...(input.expectedVersion != null && { expectedVersion: input.expectedVersion }) },
-        commandContext('creditAccount', { ...input, accountId: id }, context),
-      );
-      return settle(result);
-    },
-  }),
-  debitAccount: t.field({
-    type: AccountType,
-    description: 'Take money out of an open account. Above the balance it answers INSUFFICIENT_FUNDS and records AccountDebitDeclined.',
-    args: { input: t.arg({ type: DebitAccountInput, required: true, description: 'Which account, how much.' }) },
-    errors: {
-      types: [...commandErrors, NotFoundError, IllegalStateError, InsufficientFundsError],
-      ...accountResult('The debited account, or why it was not debited.', 'The account was debited.'),
-    },
-    resolve: async (_, { input }, context) => {
-      checkIdempotencyKey(input.idempotencyKey);
-      const id = existingAccountId(input.accountId);
-      const result = await debitAccount(
-        context.services.store,
-        { id, amount: input.amount, ...(input.expectedVersion != null && { expectedVersion: input.expectedVersion }) },
-        commandContext('debitAccount', { ...input, accountId: id }, context),
-      );
-      return settle(result);
-    },
-  }),
-  closeAccount: t.field({
-    type: AccountType,
-    description: 'Close an open account; it takes no further command.',
-    args: { input: t.arg({ type: CloseAccountInput, required: true, description: 'Which account.' }) },
-    errors: {
-      types: [...commandErrors, NotFoundError, IllegalStateError],
-      ...accountResult('The closed account, or why it could not be closed.', 'The account was closed.'),
-    },
-    resolve: async (_, { input }, context) => {
-      checkIdempotencyKey(input.idempotencyKey);
-      const id = existingAccountId(input.accountId);
-      const result = await closeAccount(
-        context.services.store,
-        { id, ...(input.expectedVersion != null && { expectedVersion: input.expectedVersion }) },
-        commandContext('closeAccount', { ...input, accountId: id }, context),
-      );
-      return settle(result);
-    },
-  }),
-}));
+commandField('creditAccount', {
+  description: 'Pay money into an open account.',
+  input: CreditAccountInput,
+  inputDescription: 'Which account, how much.',
+  type: AccountType,
+  data,
+  errors: [NotFoundError, IllegalStateError],
+  union: 'The credited account, or why it could not be credited.',
+  result: 'The account was credited.',
+  run: async ({ accountId, amount }, call) => {
+    const id = existingAccountId(accountId);
+    await call.authorize(aggregateType, id);
+    return call.handle(accountAggregate, id, { type: 'CreditAccount', amount }).then(unlessDeclined);
+  },
+});
 
-const AccountConnection = connectionType<AccountView>('Account', AccountType, 'A page of accounts, oldest id first.');
+commandField('debitAccount', {
+  description: 'Take money out of an open account. Above the balance it answers INSUFFICIENT_FUNDS and records AccountDebitDeclined.',
+  input: DebitAccountInput,
+  inputDescription: 'Which account, how much.',
+  type: AccountType,
+  data,
+  errors: [NotFoundError, IllegalStateError, InsufficientFundsError],
+  union: 'The debited account, or why it was not debited.',
+  result: 'The account was debited.',
+  run: async ({ accountId, amount }, call) => {
+    const id = existingAccountId(accountId);
+    await call.authorize(aggregateType, id);
+    return call.handle(accountAggregate, id, { type: 'DebitAccount', amount }).then(unlessDeclined);
+  },
+});
 
-builder.queryFields((t) => ({
-  account: t.field({
-    type: AccountType,
-    nullable: true,
-    description: 'One account by id; null when it does not exist.',
-    args: {
-      id: t.arg.id({ required: true, description: 'An `acc_` id.' }),
-      atVersion: t.arg.int({ description: 'Time travel: the account as it was right after this version.' }),
-    },
-    resolve: async (_, { id, atVersion }, { services }) => {
-      if (!isId(idPrefix, String(id))) return null;
-      return atVersion === null || atVersion === undefined
-        ? ((await findAccountView(services.db, String(id))) ?? null)
-        : viewAtVersion(services.store, String(id), atVersion, evolveAccountView);
-    },
-  }),
-  accounts: t.field({
-    type: AccountConnection,
-    description: 'All accounts, paged.',
-    args: {
-      first: t.arg.int({ description: 'Page size, at most 500 (50 when absent).' }),
-      after: t.arg.string({ description: 'The `endCursor` of the previous page.' }),
-    },
-    resolve: (_, args, { services }) => pageById(services.db, accounts, args),
-  }),
-}));
-
-builder.subscriptionField('accountChanged', (t) =>
-  t.field({
-    type: AccountType,
-    description: 'The account after each committed change, from now on; versions only go up.',
-    args: { id: t.arg.id({ required: true, description: 'An `acc_` id.' }) },
-    subscribe: (_, { id }, { services }) => projectionChanges(services, String(id), rowAsOfEvent(services, (key) => findAccountView(services.db, key), evolveAccountView)),
-    resolve: (view) => view,
-  }),
-);
+commandField('closeAccount', {
+  description: 'Close an open account; it takes no further command.',
+  input: CloseAccountInput,
+  inputDescription: 'Which account.',
+  type: AccountType,
+  data,
+  errors: [NotFoundError, IllegalStateError],
+  union: 'The closed account, or why it could not be closed.',
+  result: 'The account was closed.',
+  run: async ({ accountId }, call) => {
+    const id = existingAccountId(accountId);
+    await call.authorize(aggregateType, id);
+    return call.handle(accountAggregate, id, { type: 'CloseAccount' }).then(unlessDeclined);
+  },
+});

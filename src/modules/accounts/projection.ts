@@ -1,10 +1,9 @@
-import { Decimal } from 'decimal.js';
-import { eq } from 'drizzle-orm';
 import { integer, numeric, text, timestamp } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.js';
 import { idColumn } from '../../db/columns.js';
 import { projection } from '../../db/projection-schema.js';
-import { viewProjection, type ViewEvolve } from '../../eventstore/view-projection.js';
+import { findRow, viewProjection, type ViewEvolve } from '../../eventstore/view-projection.js';
+import { add, subtract } from '../../lib/decimal.js';
 import { unreachable } from '../../lib/unreachable.js';
 import type { AccountEvent } from './account.js';
 
@@ -12,7 +11,9 @@ export const accounts = projection.table('accounts', {
   id: idColumn('id').primaryKey(),
   owner: text('owner').notNull(),
   currency: text('currency').notNull(),
-  balance: numeric('balance', { precision: 36, scale: 18 }).notNull(),
+  // Unbounded: amounts carry at most 18 integer digits and commands keep balances below 10^18,
+  // but a transfer refunded to its source must always fit, whatever the source received meanwhile.
+  balance: numeric('balance').notNull(),
   status: text('status', { enum: ['OPEN', 'CLOSED'] }).notNull(),
   version: integer('version').notNull(),
   openedAt: timestamp('opened_at', { withTimezone: true, mode: 'date' }).notNull(),
@@ -21,8 +22,6 @@ export const accounts = projection.table('accounts', {
 
 export type AccountView = typeof accounts.$inferSelect;
 
-const plus = (balance: string, amount: string) => new Decimal(balance).plus(amount).toFixed();
-const minus = (balance: string, amount: string) => new Decimal(balance).minus(amount).toFixed();
 
 /** How each event changes the row: pure, shared by the inline projection and time travel. */
 export const evolveAccountView: ViewEvolve<AccountView, AccountEvent> = (view, event) => {
@@ -31,7 +30,7 @@ export const evolveAccountView: ViewEvolve<AccountView, AccountEvent> = (view, e
       id: event.aggregateId,
       owner: event.data.owner,
       currency: event.data.currency,
-      balance: new Decimal(event.data.initialBalance).toFixed(),
+      balance: add(event.data.initialBalance, '0'),
       status: 'OPEN',
       version: event.version,
       openedAt: event.occurredAt,
@@ -43,12 +42,14 @@ export const evolveAccountView: ViewEvolve<AccountView, AccountEvent> = (view, e
   switch (event.type) {
     case 'AccountCredited':
     case 'AccountCreditedForTransfer':
-      return { ...touched, balance: plus(view.balance, event.data.amount) };
+    case 'AccountTransferRefunded':
+      return { ...touched, balance: add(view.balance, event.data.amount) };
     case 'AccountDebited':
     case 'AccountDebitedForTransfer':
-      return { ...touched, balance: minus(view.balance, event.data.amount) };
+      return { ...touched, balance: subtract(view.balance, event.data.amount) };
     case 'AccountDebitDeclined':
     case 'AccountTransferDebitDeclined':
+    case 'AccountTransferCreditDeclined':
       return touched;
     case 'AccountClosed':
       return { ...touched, status: 'CLOSED' };
@@ -60,7 +61,5 @@ export const evolveAccountView: ViewEvolve<AccountView, AccountEvent> = (view, e
 /** Inline projection: runs inside the command's transaction. */
 export const projectAccounts = viewProjection(accounts, evolveAccountView);
 
-export const findAccountView = async (db: Executor, id: string): Promise<AccountView | undefined> => {
-  const [row] = await db.select().from(accounts).where(eq(accounts.id, id));
-  return row;
-};
+/** An account's row, for the saga's look at a transfer's target. */
+export const findAccountView = (db: Executor, id: string): Promise<AccountView | undefined> => findRow(db, accounts, id);

@@ -1,22 +1,21 @@
 import { eq, or } from 'drizzle-orm';
+import { owns } from '../../auth/access.js';
 import { AlreadyExistsError, IllegalStateError, NotFoundError } from '../../eventstore/errors.js';
-import { isId } from '../../eventstore/ids.js';
-import { viewAtVersion } from '../../eventstore/view-projection.js';
-import { checkIdempotencyKey, clientIdOrNew } from '../../graphql/input.js';
+import { findRow } from '../../eventstore/view-projection.js';
 import { builder } from '../../graphql/builder.js';
-import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
-import { commandContext } from '../../graphql/command.js';
-import { connectionType, pageById } from '../../graphql/connection.js';
-import { commandErrors } from '../../graphql/errors.js';
-import { EventInterface, eventType } from '../../graphql/event.js';
-import { NodeInterface, registerNode } from '../../graphql/node.js';
+import { commandField } from '../../graphql/command-field.js';
+import { pageById } from '../../graphql/connection.js';
 import type { Context } from '../../graphql/context.js';
+import { eventType } from '../../graphql/event.js';
+import { clientIdOrNew } from '../../graphql/input.js';
+import { projectionNode } from '../../graphql/projection-node.js';
 import { AccountType, existingAccountId } from '../accounts/graphql.js';
-import { findAccountView } from '../accounts/projection.js';
-import { transferMoney } from './commands.js';
-import { idPrefix, type MoneyTransferEvent } from './money-transfer.js';
-import { evolveMoneyTransferView, findMoneyTransferView, moneyTransfers, type MoneyTransferView } from './projection.js';
-
+import { aggregateType as accountType } from '../accounts/account.js';
+import { accounts } from '../accounts/projection.js';
+import { ownedTransfers, transferOwners } from './access.js';
+import { accountSummary, moneyTransferAggregate } from './aggregate.js';
+import { aggregateType, idPrefix, type MoneyTransferEvent } from './money-transfer.js';
+import { evolveMoneyTransferView, moneyTransfers } from './projection.js';
 
 const MoneyTransferStatus = builder.enumType('MoneyTransferStatus', {
   description: 'Where a transfer is in the saga.',
@@ -24,7 +23,7 @@ const MoneyTransferStatus = builder.enumType('MoneyTransferStatus', {
     CREATED: { description: 'Requested; the source is not debited yet.' },
     DEBITED: { description: 'The source was debited; the target is about to be credited.' },
     COMPLETED: { description: 'The target was credited.' },
-    FAILED: { description: 'Nothing moved; see `failureReason`.' },
+    FAILED: { description: 'No money moved in the end; see `failureReason`.' },
   },
 });
 
@@ -33,23 +32,46 @@ const MoneyTransferFailureReason = builder.enumType('MoneyTransferFailureReason'
   values: {
     INSUFFICIENT_FUNDS: { description: 'The source balance did not cover the amount.' },
     ACCOUNT_CLOSED: { description: 'The source or the target account was closed.' },
+    BALANCE_LIMIT_EXCEEDED: {
+      description: "The target's balance would have reached 10^18; if the source was already debited, it was refunded.",
+    },
   },
 });
 
-const accountOf = async (id: string, { services }: Context) => {
-  const account = await findAccountView(services.db, id);
+/** One side of a transfer, when the caller may read it: the other side's account is not theirs. */
+const accountOf = async (id: string, context: Context) => {
+  if (!(await owns(context.principal, accountType, id, context.services))) return null;
+  const account = await findRow((await context.read()).db, accounts, id);
   if (!account) throw new Error(`account view ${id} is missing`);
   return account;
 };
 
-export const MoneyTransferType = builder.objectRef<MoneyTransferView>('MoneyTransfer').implement({
+/** Transfers where `accountId` is the source or the target; all of them without one. */
+const ofAccount = (accountId: unknown) =>
+  accountId == null ? undefined : or(eq(moneyTransfers.fromAccountId, String(accountId)), eq(moneyTransfers.toAccountId, String(accountId)));
+
+export const MoneyTransferType = projectionNode({
+  name: 'MoneyTransfer',
   description: 'Money moved between two accounts of one currency by the transfer saga (from eventsourcing-cqrs-go).',
-  interfaces: [NodeInterface],
-  isTypeOf: (value) => typeof (value as { id?: unknown }).id === 'string' && (value as { id: string }).id.startsWith(`${idPrefix}_`),
+  idPrefix,
+  noun: { one: 'money transfer', many: 'money transfers', short: 'transfer' },
+  table: moneyTransfers,
+  evolve: evolveMoneyTransferView,
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'An `mt_` KSUID.' }),
-    fromAccount: t.field({ type: AccountType, description: 'The source account.', resolve: (v, _, c) => accountOf(v.fromAccountId, c) }),
-    toAccount: t.field({ type: AccountType, description: 'The target account.', resolve: (v, _, c) => accountOf(v.toAccountId, c) }),
+    fromAccountId: t.exposeID('fromAccountId', { description: 'The source account’s id.' }),
+    toAccountId: t.exposeID('toAccountId', { description: 'The target account’s id.' }),
+    fromAccount: t.field({
+      type: AccountType,
+      nullable: true,
+      description: 'The source account; null when it is not yours (you are the receiver).',
+      resolve: (v, _, c) => accountOf(v.fromAccountId, c),
+    }),
+    toAccount: t.field({
+      type: AccountType,
+      nullable: true,
+      description: 'The target account; null when it is not yours (you are the sender).',
+      resolve: (v, _, c) => accountOf(v.toAccountId, c),
+    }),
     amount: t.field({ type: 'Decimal', description: 'Exact amount, greater than zero.', resolve: (v) => v.amount }),
     currency: t.exposeString('currency', { description: 'ISO 4217 code of both accounts.' }),
     status: t.field({ type: MoneyTransferStatus, description: 'Where the saga is.', resolve: (v) => v.status }),
@@ -59,16 +81,31 @@ export const MoneyTransferType = builder.objectRef<MoneyTransferView>('MoneyTran
       description: 'Why it failed; null unless FAILED.',
       resolve: (v) => v.failureReason,
     }),
-    version: t.exposeInt('version', { description: 'Stream version this row reflects.' }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was requested.', resolve: (v) => v.createdAt }),
     updatedAt: t.field({ type: 'DateTime', description: 'When it last changed.', resolve: (v) => v.updatedAt }),
-    events: t.field({
-      type: [EventInterface],
-      description: 'Its stream, oldest first.',
-      resolve: (v, _, { services }) => services.store.readStream(v.id),
-    }),
   }),
+  list: {
+    description: 'All money transfers, or those of one account, paged.',
+    args: (arg) => ({ accountId: arg.id({ description: 'Only transfers from or to this account.' }) }),
+    filter: ({ accountId }) => ofAccount(accountId),
+  },
+  changed:
+    'The transfer after each committed change, from now on: one push per saga step (DEBITED, then COMPLETED or FAILED), versions only go up.',
+  // A transfer is its two accounts' owners': the sender and the receiver read it.
+  owners: { aggregateType, of: transferOwners, ownedBy: ownedTransfers },
 });
+
+builder.objectField(AccountType, 'transfers', (t) =>
+  t.field({
+    type: MoneyTransferType.connection,
+    description: 'The transfers from or to this account, paged, oldest id first.',
+    args: {
+      first: t.arg.int({ description: 'Page size, at most 500 (50 when absent).' }),
+      after: t.arg.string({ description: 'The `endCursor` of the previous page.' }),
+    },
+    resolve: async (account, args, context) => pageById((await context.read()).db, moneyTransfers, args, ofAccount(account.id)) as never,
+  }),
+);
 
 type Of<T extends MoneyTransferEvent['type']> = Extract<MoneyTransferEvent, { type: T }>;
 
@@ -83,14 +120,9 @@ eventType<Of<'MoneyTransferDebited'>>('MoneyTransferDebited', 'The source accoun
 
 eventType<Of<'MoneyTransferCompleted'>>('MoneyTransferCompleted', 'The target account was credited; it has no payload.', () => ({}));
 
-eventType<Of<'MoneyTransferFailed'>>('MoneyTransferFailed', 'The transfer failed without moving money.', (t) => ({
+eventType<Of<'MoneyTransferFailed'>>('MoneyTransferFailed', 'The transfer failed; no money moved in the end (a refused credit is refunded to the source first).', (t) => ({
   reason: t.field({ type: MoneyTransferFailureReason, description: 'Why.', resolve: (e) => e.data.reason }),
 }));
-
-registerNode(idPrefix, 'MoneyTransfer', (id, { services }) => findMoneyTransferView(services.db, id));
-
-
-const newTransferId = (id: string | number | null | undefined): string => clientIdOrNew(idPrefix, id);
 
 const TransferMoneyInput = builder.inputType('TransferMoneyInput', {
   description: 'Move money between two accounts of the same currency.',
@@ -103,105 +135,29 @@ const TransferMoneyInput = builder.inputType('TransferMoneyInput', {
   }),
 });
 
-builder.mutationFields((t) => ({
-  transferMoney: t.field({
-    type: MoneyTransferType,
-    description:
-      'Request a transfer; status CREATED. The saga then debits the source and credits the target (COMPLETED), or fails it (FAILED). Watch it with `moneyTransferChanged`.',
-    args: { input: t.arg({ type: TransferMoneyInput, required: true, description: 'From, to, how much.' }) },
-    errors: {
-      types: [...commandErrors, NotFoundError, IllegalStateError, AlreadyExistsError],
-      union: { description: 'The requested transfer, or why it could not be requested.' },
-      result: { description: 'The transfer was requested.' },
-      dataField: { name: 'moneyTransfer', description: 'The transfer as this command wrote it.' },
-    },
-    resolve: async (_, { input }, context) => {
-      checkIdempotencyKey(input.idempotencyKey);
-      const id = newTransferId(input.id);
-      const fromAccountId = existingAccountId(input.fromAccountId);
-      const toAccountId = existingAccountId(input.toAccountId);
-      const result = await transferMoney(
-        context.services.store,
-        { id, fromAccountId, toAccountId, amount: input.amount },
-        commandContext('transferMoney', { ...input, fromAccountId, toAccountId }, context),
-      );
-      return result.result;
-    },
-  }),
-}));
-
-const MoneyTransferConnection = connectionType<MoneyTransferView>(
-  'MoneyTransfer',
-  MoneyTransferType,
-  'A page of money transfers, oldest id first.',
-);
-
-/** A page of transfers, optionally those where `accountId` is the source or the target. */
-const transferPage = (
-  { services }: Context,
-  args: { first?: number | null; after?: string | null },
-  accountId: string | undefined,
-) =>
-  pageById(
-    services.db,
-    moneyTransfers,
-    args,
-    accountId === undefined
-      ? undefined
-      : or(eq(moneyTransfers.fromAccountId, accountId), eq(moneyTransfers.toAccountId, accountId)),
-  );
-
-const pageArgs = {
-  first: { description: 'Page size, at most 500 (50 when absent).' },
-  after: { description: 'The `endCursor` of the previous page.' },
-};
-
-builder.objectField(AccountType, 'transfers', (t) =>
-  t.field({
-    type: MoneyTransferConnection,
-    description: 'The transfers from or to this account, paged, oldest id first.',
-    args: { first: t.arg.int(pageArgs.first), after: t.arg.string(pageArgs.after) },
-    resolve: (account, args, context) => transferPage(context, args, account.id),
-  }),
-);
-
-builder.queryFields((t) => ({
-  moneyTransfer: t.field({
-    type: MoneyTransferType,
-    nullable: true,
-    description: 'One money transfer by id; null when it does not exist.',
-    args: {
-      id: t.arg.id({ required: true, description: 'An `mt_` id.' }),
-      atVersion: t.arg.int({ description: 'Time travel: the transfer as it was right after this version.' }),
-    },
-    resolve: async (_, { id, atVersion }, { services }) => {
-      if (!isId(idPrefix, String(id))) return null;
-      return atVersion === null || atVersion === undefined
-        ? ((await findMoneyTransferView(services.db, String(id))) ?? null)
-        : viewAtVersion(services.store, String(id), atVersion, evolveMoneyTransferView);
-    },
-  }),
-  moneyTransfers: t.field({
-    type: MoneyTransferConnection,
-    description: 'All money transfers, or those of one account, paged.',
-    args: {
-      first: t.arg.int(pageArgs.first),
-      after: t.arg.string(pageArgs.after),
-      accountId: t.arg.id({ description: 'Only transfers from or to this account.' }),
-    },
-    resolve: (_, args, context) =>
-      transferPage(context, args, args.accountId === null || args.accountId === undefined ? undefined : String(args.accountId)),
-  }),
-}));
-
-builder.subscriptionField('moneyTransferChanged', (t) =>
-  t.field({
-    type: MoneyTransferType,
-    description: 'The transfer after each committed change, from now on: one push per saga step (CREATED, DEBITED, COMPLETED or FAILED), versions only go up.',
-    args: { id: t.arg.id({ required: true, description: 'An `mt_` id.' }) },
-    // The row as of each event, not the current row: a fast saga must not hide DEBITED.
-    subscribe: (_, { id }, { services }) =>
-      projectionChanges(services, String(id), rowAsOfEvent(services, (key) => findMoneyTransferView(services.db, key), evolveMoneyTransferView)),
-    resolve: (view) => view,
-  }),
-);
+commandField('transferMoney', {
+  description:
+    'Request a transfer; status CREATED. The saga then debits the source and credits the target (COMPLETED), or fails it (FAILED). Watch it with `moneyTransferChanged`.',
+  input: TransferMoneyInput,
+  inputDescription: 'From, to, how much.',
+  type: MoneyTransferType,
+  data: { name: 'moneyTransfer', description: 'The transfer as this command wrote it.' },
+  errors: [NotFoundError, IllegalStateError, AlreadyExistsError],
+  union: 'The requested transfer, or why it could not be requested.',
+  result: 'The transfer was requested.',
+  run: async ({ id, amount, ...input }, call) => {
+    const fromAccountId = existingAccountId(input.fromAccountId);
+    const toAccountId = existingAccountId(input.toAccountId);
+    // Money leaves only its owner's account; it may go to anyone's.
+    await call.authorize(accountType, fromAccountId);
+    // The accounts as they are now, read before the transfer's transaction: one that closes in
+    // between fails the transfer later (ACCOUNT_CLOSED) instead of failing this request.
+    const [from, to] = await Promise.all([fromAccountId, toAccountId].map((account) => accountSummary(call.context.services.store, account)));
+    return call.handle(
+      moneyTransferAggregate,
+      clientIdOrNew(idPrefix, id),
+      { type: 'CreateMoneyTransfer', fromAccountId, toAccountId, amount, from, to },
+      { newStream: true },
+    );
+  },
+});

@@ -1,13 +1,18 @@
-import { Decimal } from 'decimal.js';
 import type { Decider } from '../../eventstore/decider.js';
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
 import type { Event } from '../../eventstore/types.js';
+import { Decimal } from '../../lib/decimal.js';
 import { unreachable } from '../../lib/unreachable.js';
 
 export const aggregateType = 'MoneyTransfer';
 export const idPrefix = 'mt';
 
-export type FailureReason = 'INSUFFICIENT_FUNDS' | 'ACCOUNT_CLOSED';
+/**
+ * Why a transfer failed. INSUFFICIENT_FUNDS and ACCOUNT_CLOSED fail it before money moves;
+ * BALANCE_LIMIT_EXCEEDED either before (the target was already too full) or after the target
+ * refused the credit, once the source has its money back.
+ */
+export type FailureReason = 'INSUFFICIENT_FUNDS' | 'ACCOUNT_CLOSED' | 'BALANCE_LIMIT_EXCEEDED';
 
 export type MoneyTransferEvent =
   | Event<'MoneyTransferCreated', { fromAccountId: string; toAccountId: string; amount: string; currency: string }>
@@ -32,7 +37,8 @@ export type MoneyTransferCommand =
   | { readonly type: 'MarkCompleted' }
   | { readonly type: 'MarkFailed'; readonly reason: FailureReason };
 
-type Terms = { readonly fromAccountId: string; readonly toAccountId: string; readonly amount: string; readonly currency: string };
+/** What a requested transfer is about. */
+export type Terms = { readonly fromAccountId: string; readonly toAccountId: string; readonly amount: string; readonly currency: string };
 
 export type MoneyTransfer =
   | { readonly status: 'NONE' }
@@ -109,6 +115,9 @@ const markCompleted = (state: MoneyTransfer): readonly MoneyTransferEvent[] => {
   }
 };
 
+/** A debited transfer fails only when the target refused the credit (its source is refunded first). */
+export const failsAfterDebit = (reason: FailureReason): boolean => reason === 'BALANCE_LIMIT_EXCEEDED';
+
 const markFailed = (reason: FailureReason, state: MoneyTransfer): readonly MoneyTransferEvent[] => {
   switch (state.status) {
     case 'NONE':
@@ -118,8 +127,10 @@ const markFailed = (reason: FailureReason, state: MoneyTransfer): readonly Money
     case 'FAILED':
       return [];
     case 'DEBITED':
-    case 'COMPLETED':
+      if (failsAfterDebit(reason)) return [{ type: 'MoneyTransferFailed', data: { reason } }];
       throw new IllegalStateError('a debited money transfer cannot fail: its money is on the way');
+    case 'COMPLETED':
+      throw new IllegalStateError('a completed money transfer cannot fail');
     default:
       return unreachable(state);
   }
@@ -153,7 +164,9 @@ export const evolve = (state: MoneyTransfer, event: MoneyTransferEvent): MoneyTr
     case 'MoneyTransferCompleted':
       return state.status === 'DEBITED' ? { ...state, status: 'COMPLETED' } : state;
     case 'MoneyTransferFailed':
-      return state.status === 'CREATED' ? { ...state, status: 'FAILED', failureReason: event.data.reason } : state;
+      return state.status === 'CREATED' || (state.status === 'DEBITED' && failsAfterDebit(event.data.reason))
+        ? { ...state, status: 'FAILED', failureReason: event.data.reason }
+        : state;
     default:
       return unreachable(event);
   }

@@ -1,11 +1,9 @@
-import { eq } from 'drizzle-orm';
 import { index, integer, numeric, text, timestamp } from 'drizzle-orm/pg-core';
-import type { Executor } from '../../db/client.js';
 import { idColumn } from '../../db/columns.js';
 import { projection } from '../../db/projection-schema.js';
 import { viewProjection, type ViewEvolve } from '../../eventstore/view-projection.js';
 import { unreachable } from '../../lib/unreachable.js';
-import type { MoneyTransferEvent } from './money-transfer.js';
+import { failsAfterDebit, type MoneyTransferEvent } from './money-transfer.js';
 
 export const moneyTransfers = projection.table(
   'money_transfers',
@@ -16,7 +14,7 @@ export const moneyTransfers = projection.table(
     amount: numeric('amount', { precision: 36, scale: 18 }).notNull(),
     currency: text('currency').notNull(),
     status: text('status', { enum: ['CREATED', 'DEBITED', 'COMPLETED', 'FAILED'] }).notNull(),
-    failureReason: text('failure_reason', { enum: ['INSUFFICIENT_FUNDS', 'ACCOUNT_CLOSED'] }),
+    failureReason: text('failure_reason', { enum: ['INSUFFICIENT_FUNDS', 'ACCOUNT_CLOSED', 'BALANCE_LIMIT_EXCEEDED'] }),
     version: integer('version').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
@@ -58,7 +56,9 @@ export const evolveMoneyTransferView: ViewEvolve<MoneyTransferView, MoneyTransfe
     case 'MoneyTransferCompleted':
       return view.status === 'DEBITED' ? { ...touched, status: 'COMPLETED' } : touched;
     case 'MoneyTransferFailed':
-      return view.status === 'CREATED' ? { ...touched, status: 'FAILED', failureReason: event.data.reason } : touched;
+      return view.status === 'CREATED' || (view.status === 'DEBITED' && failsAfterDebit(event.data.reason))
+        ? { ...touched, status: 'FAILED', failureReason: event.data.reason }
+        : touched;
     default:
       return unreachable(event);
   }
@@ -66,8 +66,3 @@ export const evolveMoneyTransferView: ViewEvolve<MoneyTransferView, MoneyTransfe
 
 /** Inline projection: runs inside the command's transaction. */
 export const projectMoneyTransfers = viewProjection(moneyTransfers, evolveMoneyTransferView);
-
-export const findMoneyTransferView = async (db: Executor, id: string): Promise<MoneyTransferView | undefined> => {
-  const [row] = await db.select().from(moneyTransfers).where(eq(moneyTransfers.id, id));
-  return row;
-};

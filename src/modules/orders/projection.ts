@@ -1,6 +1,4 @@
-import { eq } from 'drizzle-orm';
 import { index, integer, text, timestamp } from 'drizzle-orm/pg-core';
-import type { Executor } from '../../db/client.js';
 import { idColumn } from '../../db/columns.js';
 import { projection } from '../../db/projection-schema.js';
 import { viewProjection, type ViewEvolve } from '../../eventstore/view-projection.js';
@@ -45,8 +43,3 @@ export const evolveOrderView: ViewEvolve<OrderView, OrderEvent> = (view, event) 
 
 /** Inline projection: runs inside the command's transaction. */
 export const projectOrders = viewProjection(orders, evolveOrderView);
-
-export const findOrder = async (db: Executor, id: string): Promise<OrderView | undefined> => {
-  const [row] = await db.select().from(orders).where(eq(orders.id, id));
-  return row;
-};

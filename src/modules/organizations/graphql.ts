@@ -1,31 +1,23 @@
 import { eq } from 'drizzle-orm';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
-import { viewAtVersion } from '../../eventstore/view-projection.js';
-import { checkIdempotencyKey, clientIdOrNew, existingId } from '../../graphql/input.js';
 import { builder } from '../../graphql/builder.js';
-import { projectionChanges, rowAsOfEvent } from '../../graphql/changes.js';
-import { commandContext } from '../../graphql/command.js';
-import { connectionType, pageById } from '../../graphql/connection.js';
-import { commandErrors, userInputError } from '../../graphql/errors.js';
-import { EventInterface, eventType } from '../../graphql/event.js';
-import { NodeInterface, registerNode } from '../../graphql/node.js';
-import { registerOrganization, updateOrganization } from './commands.js';
-import {
-  detailFields,
-  idPrefix,
-  isCountryCode,
-  type OrganizationDetails,
-  type OrganizationEvent,
-} from './organization.js';
-import { evolveOrganizationView, findOrganization, organizations, type OrganizationView } from './projection.js';
+import { commandField } from '../../graphql/command-field.js';
+import { userInputError } from '../../graphql/errors.js';
+import { eventType } from '../../graphql/event.js';
+import { clientIdOrNew, existingId } from '../../graphql/input.js';
+import { projectionNode } from '../../graphql/projection-node.js';
+import { organizationAggregate } from './aggregate.js';
+import { detailFields, idPrefix, isCountryCode, type OrganizationDetails, type OrganizationEvent } from './organization.js';
+import { evolveOrganizationView, organizations } from './projection.js';
 
-export const OrganizationType = builder.objectRef<OrganizationView>('Organization').implement({
+export const OrganizationType = projectionNode({
+  name: 'Organization',
   description: 'An organization (from thefabric-io eventsource): registered once, then updated field by field.',
-  interfaces: [NodeInterface],
-  isTypeOf: (value) =>
-    typeof (value as { id?: unknown }).id === 'string' && (value as { id: string }).id.startsWith(`${idPrefix}_`),
+  idPrefix,
+  noun: { one: 'organization', many: 'organizations' },
+  table: organizations,
+  evolve: evolveOrganizationView,
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'An `org_` KSUID.' }),
     name: t.exposeString('name', { description: 'Its name (1–200 characters).' }),
     registrationNumber: t.exposeString('registrationNumber', { description: 'Company registration number; may be empty.' }),
     vatNumber: t.exposeString('vatNumber', { description: 'VAT number; may be empty.' }),
@@ -33,16 +25,20 @@ export const OrganizationType = builder.objectRef<OrganizationView>('Organizatio
     country: t.exposeString('country', { description: 'ISO 3166-1 alpha-2 code, e.g. `BE`.' }),
     createdBy: t.exposeString('createdBy', { description: 'Who registered it.' }),
     updatedBy: t.exposeString('updatedBy', { nullable: true, description: 'Who changed it last; null until the first change.' }),
-    version: t.exposeInt('version', { description: 'Stream version this row reflects.' }),
     registeredAt: t.field({ type: 'DateTime', description: 'When it was registered.', resolve: (v) => v.registeredAt }),
-    createdAt: t.field({ type: 'DateTime', description: 'When the registration was recorded.', resolve: (v) => v.createdAt }),
-    updatedAt: t.field({ type: 'DateTime', description: 'When its last change was recorded.', resolve: (v) => v.updatedAt }),
-    events: t.field({
-      type: [EventInterface],
-      description: 'Its stream, oldest first.',
-      resolve: (v, _, { services }) => services.store.readStream(v.id),
-    }),
+    createdAt: t.field({ type: 'DateTime', description: 'When it was created.', resolve: (v) => v.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', description: 'When it last changed.', resolve: (v) => v.updatedAt }),
   }),
+  list: {
+    description: 'All organizations, or those of one country, paged.',
+    args: (arg) => ({ country: arg.string({ description: 'Only organizations of this ISO 3166-1 alpha-2 country.' }) }),
+    filter: ({ country }) => {
+      if (country == null) return undefined;
+      if (!isCountryCode(String(country))) userInputError(new ValidationError('country must be an ISO 3166-1 alpha-2 code', 'country'));
+      return eq(organizations.country, String(country));
+    },
+  },
+  changed: 'The organization after each committed change, from now on; versions only go up.',
 });
 
 eventType<Extract<OrganizationEvent, { type: 'OrganizationRegistered' }>>(
@@ -79,11 +75,6 @@ eventType<Extract<OrganizationEvent, { type: 'OrganizationUpdated' }>>(
   }),
 );
 
-registerNode(idPrefix, 'Organization', (id, { services }) => findOrganization(services.db, id));
-
-const checkId = (id: string | number | null | undefined): string => clientIdOrNew(idPrefix, id);
-
-
 const RegisterOrganizationInput = builder.inputType('RegisterOrganizationInput', {
   description: 'Register an organization.',
   fields: (t) => ({
@@ -117,105 +108,34 @@ const UpdateOrganizationInput = builder.inputType('UpdateOrganizationInput', {
 const changesOf = (input: { [K in keyof OrganizationDetails]?: OrganizationDetails[K] | null }): Partial<OrganizationDetails> =>
   Object.fromEntries(detailFields.flatMap((field) => (input[field] == null ? [] : [[field, input[field]]])));
 
-builder.mutationFields((t) => ({
-  registerOrganization: t.field({
-    type: OrganizationType,
-    description: 'Register an organization.',
-    args: { input: t.arg({ type: RegisterOrganizationInput, required: true, description: 'What to register.' }) },
-    errors: {
-      types: [...commandErrors, AlreadyExistsError],
-      union: { description: 'The registered organization, or why it could not be registered.' },
-      result: { description: 'The organization was registered.' },
-      dataField: { name: 'organization', description: 'The organization as this command wrote it.' },
-    },
-    resolve: async (_, { input }, context) => {
-      checkIdempotencyKey(input.idempotencyKey);
-      const id = checkId(input.id);
-      const { idempotencyKey: _key, id: _id, ...details } = input;
-      const result = await registerOrganization(
-        context.services.store,
-        { id, ...details },
-        commandContext('registerOrganization', input, context),
-      );
-      return result.result;
-    },
-  }),
-  updateOrganization: t.field({
-    type: OrganizationType,
-    description: 'Change some fields; only the fields that differ are recorded, and nothing at all when none does.',
-    args: { input: t.arg({ type: UpdateOrganizationInput, required: true, description: 'What to change, and by whom.' }) },
-    errors: {
-      types: [...commandErrors, NotFoundError],
-      union: { description: 'The organization after the change, or why it could not be changed.' },
-      result: { description: 'The organization after the change (unchanged when nothing differed).' },
-      dataField: { name: 'organization', description: 'The organization as this command left it.' },
-    },
-    resolve: async (_, { input }, context) => {
-      checkIdempotencyKey(input.idempotencyKey);
-      const id = existingId(idPrefix, input.id, 'organization');
-      const result = await updateOrganization(
-        context.services.store,
-        {
-          id,
-          changes: changesOf(input),
-          updatedBy: input.updatedBy,
-          ...(input.expectedVersion != null && { expectedVersion: input.expectedVersion }),
-        },
-        commandContext('updateOrganization', { ...input, id }, context),
-      );
-      return result.result;
-    },
-  }),
-}));
+const data = { name: 'organization', description: 'The organization as this command wrote it.' };
 
-const OrganizationConnection = connectionType<OrganizationView>(
-  'Organization',
-  OrganizationType,
-  'A page of organizations, oldest id first.',
-);
+commandField('registerOrganization', {
+  description: 'Register an organization.',
+  input: RegisterOrganizationInput,
+  inputDescription: 'What to register.',
+  type: OrganizationType,
+  data,
+  errors: [AlreadyExistsError],
+  union: 'The registered organization, or why it could not be registered.',
+  result: 'The organization was registered.',
+  run: ({ id, idempotencyKey: _key, ...details }, call) =>
+    call.handle(organizationAggregate, clientIdOrNew(idPrefix, id), { type: 'RegisterOrganization', ...details }, { newStream: true }),
+});
 
-const countryFilter = (country: string | null | undefined): string | undefined => {
-  if (country === null || country === undefined) return undefined;
-  if (!isCountryCode(country)) userInputError(new ValidationError('country must be an ISO 3166-1 alpha-2 code', 'country'));
-  return country;
-};
-
-builder.queryFields((t) => ({
-  organization: t.field({
-    type: OrganizationType,
-    nullable: true,
-    description: 'One organization by id; null when it does not exist.',
-    args: {
-      id: t.arg.id({ required: true, description: 'An `org_` id.' }),
-      atVersion: t.arg.int({ description: 'Time travel: the organization as it was right after this version.' }),
-    },
-    resolve: async (_, { id, atVersion }, { services }) =>
-      atVersion === null || atVersion === undefined
-        ? ((await findOrganization(services.db, String(id))) ?? null)
-        : viewAtVersion(services.store, String(id), atVersion, evolveOrganizationView),
-  }),
-  organizations: t.field({
-    type: OrganizationConnection,
-    description: 'All organizations, or those of one country, paged.',
-    args: {
-      first: t.arg.int({ description: 'Page size, at most 500 (50 when absent).' }),
-      after: t.arg.string({ description: 'The `endCursor` of the previous page.' }),
-      country: t.arg.string({ description: 'Only organizations of this ISO 3166-1 alpha-2 country.' }),
-    },
-    resolve: (_, args, { services }) => {
-      const country = countryFilter(args.country);
-      return pageById(services.db, organizations, args, country === undefined ? undefined : eq(organizations.country, country));
-    },
-  }),
-}));
-
-builder.subscriptionField('organizationChanged', (t) =>
-  t.field({
-    type: OrganizationType,
-    description: 'The organization after each committed change, from now on; versions only go up.',
-    args: { id: t.arg.id({ required: true, description: 'An `org_` id.' }) },
-    subscribe: (_, { id }, { services }) =>
-      projectionChanges(services, String(id), rowAsOfEvent(services, (key) => findOrganization(services.db, key), evolveOrganizationView)),
-    resolve: (view) => view,
-  }),
-);
+commandField('updateOrganization', {
+  description: 'Change some fields; only the fields that differ are recorded, and nothing at all when none does.',
+  input: UpdateOrganizationInput,
+  inputDescription: 'What to change, and by whom.',
+  type: OrganizationType,
+  data: { name: 'organization', description: 'The organization as this command left it.' },
+  errors: [NotFoundError],
+  union: 'The organization after the change, or why it could not be changed.',
+  result: 'The organization after the change (unchanged when nothing differed).',
+  run: (input, call) =>
+    call.handle(organizationAggregate, existingId(idPrefix, input.id, 'organization'), {
+      type: 'UpdateOrganization',
+      changes: changesOf(input),
+      updatedBy: input.updatedBy,
+    }),
+});

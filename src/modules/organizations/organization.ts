@@ -1,4 +1,5 @@
-import countries from 'i18n-iso-countries';
+// The library without its 80 locale files (its Node entry loads them all): codes need no names.
+import countries from 'i18n-iso-countries/index.js';
 import type { Decider } from '../../eventstore/decider.js';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
 import type { Event } from '../../eventstore/types.js';

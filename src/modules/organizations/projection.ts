@@ -1,6 +1,4 @@
-import { eq } from 'drizzle-orm';
 import { boolean, index, integer, text, timestamp } from 'drizzle-orm/pg-core';
-import type { Executor } from '../../db/client.js';
 import { idColumn } from '../../db/columns.js';
 import { projection } from '../../db/projection-schema.js';
 import { viewProjection, type ViewEvolve } from '../../eventstore/view-projection.js';
@@ -23,7 +21,10 @@ export const organizations = projection.table(
     version: integer('version').notNull(),
     /** When the registration was commanded (the event's `occurredAt`). */
     registeredAt: time('registered_at'),
-    /** When the database recorded the registration and the latest change (`recordedAt`). */
+    /**
+     * When the row was created and last changed: its events' `occurredAt`, the time of the
+     * commands (a projection sees no `recordedAt`: it writes with the append).
+     */
     createdAt: time('created_at'),
     updatedAt: time('updated_at'),
   },
@@ -42,11 +43,11 @@ export const evolveOrganizationView: ViewEvolve<OrganizationView, OrganizationEv
         updatedBy: null,
         version: event.version,
         registeredAt: event.occurredAt,
-        createdAt: event.recordedAt,
-        updatedAt: event.recordedAt,
+        createdAt: event.occurredAt,
+        updatedAt: event.occurredAt,
       };
     case 'OrganizationUpdated':
-      return view && { ...view, ...event.data, version: event.version, updatedAt: event.recordedAt };
+      return view && { ...view, ...event.data, version: event.version, updatedAt: event.occurredAt };
     default:
       return unreachable(event);
   }
@@ -54,8 +55,3 @@ export const evolveOrganizationView: ViewEvolve<OrganizationView, OrganizationEv
 
 /** Inline projection: runs inside the command's transaction. */
 export const projectOrganizations = viewProjection(organizations, evolveOrganizationView);
-
-export const findOrganization = async (db: Executor, id: string): Promise<OrganizationView | undefined> => {
-  const [row] = await db.select().from(organizations).where(eq(organizations.id, id));
-  return row;
-};

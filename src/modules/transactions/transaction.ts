@@ -1,7 +1,7 @@
-import { Decimal } from 'decimal.js';
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '../../eventstore/errors.js';
 import type { Decider } from '../../eventstore/decider.js';
 import type { Event } from '../../eventstore/types.js';
+import { Decimal } from '../../lib/decimal.js';
 import { unreachable } from '../../lib/unreachable.js';
 
 export const aggregateType = 'Transaction';

@@ -12,7 +12,7 @@ const accountFields = 'id owner currency balance status version';
 export const openDoc = `mutation ($input: OpenAccountInput!) {
   openAccount(input: $input) {
     __typename
-    ... on OpenAccountSuccess { account { ${accountFields} openedAt updatedAt events { type version } } }
+    ... on OpenAccountSuccess { account { ${accountFields} openedAt updatedAt events { edges { node { type version } } } } }
     ... on Error { code message }
     ... on ValidationError { field }
   }
@@ -39,8 +39,13 @@ export const closeDoc = changeDoc('closeAccount', 'CloseAccountInput', 'CloseAcc
   '',
 );
 
-export const accountDoc = `query ($id: ID!, $atVersion: Int) {
-  account(id: $id, atVersion: $atVersion) { ${accountFields} }
+export const accountDoc = `query ($id: ID!) {
+  account(id: $id) { ${accountFields} }
+}`;
+
+/** A past version, fields as the live account's (its own `<id>@<version>` identity aside). */
+export const accountVersionDoc = `query ($id: ID!, $version: Int!) {
+  accountVersion(id: $id, version: $version) { ${accountFields.replace(/\bid\b/, 'id: accountId')} }
 }`;
 
 export const transferDoc = `mutation ($input: TransferMoneyInput!) {
@@ -52,11 +57,15 @@ export const transferDoc = `mutation ($input: TransferMoneyInput!) {
   }
 }`;
 
-export const transferQueryDoc = `query ($id: ID!, $atVersion: Int) {
-  moneyTransfer(id: $id, atVersion: $atVersion) {
-    id status failureReason amount currency version
-    fromAccount { id balance } toAccount { id balance }
-  }
+const transferFields = `status failureReason amount currency version
+    fromAccount { id balance } toAccount { id balance }`;
+
+export const transferQueryDoc = `query ($id: ID!) {
+  moneyTransfer(id: $id) { id ${transferFields} }
+}`;
+
+export const transferVersionQueryDoc = `query ($id: ID!, $version: Int!) {
+  moneyTransferVersion(id: $id, version: $version) { id: moneyTransferId ${transferFields} }
 }`;
 
 export const uniqueKey = () => `key-${KSUID.randomSync().string}`;
@@ -73,10 +82,15 @@ export const accountClient = (yoga: GraphQLServer) => {
     credit: (input: Json) => run(creditDoc, { input }, 'creditAccount'),
     debit: (input: Json) => run(debitDoc, { input }, 'debitAccount'),
     close: (input: Json) => run(closeDoc, { input }, 'closeAccount'),
-    account: (id: string, atVersion?: number) => run(accountDoc, { id, atVersion }, 'account') as Promise<Json | null>,
+    account: (id: string, atVersion?: number) =>
+      (atVersion === undefined
+        ? run(accountDoc, { id }, 'account')
+        : run(accountVersionDoc, { id, version: atVersion }, 'accountVersion')) as Promise<Json | null>,
     transfer: (input: Json, headers?: Record<string, string>) => run(transferDoc, { input }, 'transferMoney', headers),
     moneyTransfer: (id: string, atVersion?: number) =>
-      run(transferQueryDoc, { id, atVersion }, 'moneyTransfer') as Promise<Json | null>,
+      (atVersion === undefined
+        ? run(transferQueryDoc, { id }, 'moneyTransfer')
+        : run(transferVersionQueryDoc, { id, version: atVersion }, 'moneyTransferVersion')) as Promise<Json | null>,
     /** Opens an account and returns its id. */
     async opened(initialBalance: string, currency = 'EUR', owner = 'alice'): Promise<string> {
       const result = await client.open({ owner, currency, initialBalance });

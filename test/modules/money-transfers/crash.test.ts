@@ -20,10 +20,10 @@ let failedSteps = 0;
 const logger: Logger = {
   debug: () => undefined,
   info: () => undefined,
-  warn: () => undefined,
-  error: (message) => {
+  warn: (message) => {
     if (message.startsWith('process manager step failed')) failedSteps++;
   },
+  error: () => undefined,
 };
 const app = await startApp({ databaseUrl, logger, relayPollMs: 20, processManagers: [moneyTransferSaga] });
 afterAll(() => app.close());

@@ -1,8 +1,10 @@
 import KSUID from 'ksuid';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../../src/eventstore/ids.js';
+import { lockSpaces } from '../../../src/eventstore/postgres-store.js';
 import { useApp } from '../../helpers/app.js';
-import { execute, type GraphQLResponse } from '../../helpers/graphql.js';
+import { execute, subscribeSse, type GraphQLResponse } from '../../helpers/graphql.js';
+import { holdTransaction } from '../../helpers/locks.js';
 import { waitFor } from '../../helpers/wait.js';
 import { accountClient, uniqueKey, watch, type Json } from '../accounts/operations.js';
 
@@ -102,6 +104,19 @@ describe('transferMoney and the saga (eventsourcing-cqrs-go)', () => {
     expect(await client.balance(rich)).toBe('100');
     expect(await client.balance(poor)).toBe('10');
     expect((await readStream(rich)).map((e) => e.type)).toEqual(['AccountOpened']);
+  });
+
+  it('fails a transfer the target cannot take, keeps the source whole, and settles the next ones', async () => {
+    const full = '999999999999999999';
+    const a = await client.opened(full);
+    const b = await client.opened(full);
+    const id = await client.transferred(a, b, '1');
+    expect(await settled(id)).toMatchObject({ status: 'FAILED', failureReason: 'BALANCE_LIMIT_EXCEEDED' });
+    expect([await client.balance(a), await client.balance(b)]).toEqual([full, full]);
+    // Nothing stalled behind it.
+    const c = await client.opened('5');
+    expect(await settled(await client.transferred(c, a, '0.5'))).toMatchObject({ status: 'COMPLETED' });
+    expect(await client.balance(a)).toBe('999999999999999999.5');
   });
 
   it('moves the exact amount, to the last fraction digit', async () => {
@@ -205,7 +220,7 @@ describe('transferMoney errors', () => {
 });
 
 describe('money transfer queries', () => {
-  it('travels in time with atVersion through the saga’s steps', async () => {
+  it('travels in time with moneyTransferVersion through the saga’s steps', async () => {
     const id = await client.transferred(await client.opened('5'), await client.opened('5'), '5');
     await settled(id);
     const versions = [];
@@ -265,9 +280,14 @@ describe('money transfer queries', () => {
 });
 
 describe('moneyTransferChanged', () => {
-  it('pushes CREATED, DEBITED, COMPLETED in order, one push per step', async () => {
+  it('pushes DEBITED, COMPLETED in order after a client subscribes to a created transfer, one push per step', async () => {
     const [from, to] = [await client.opened('10'), await client.opened('0')];
     const id = newId('mt');
+    // The saga's debit takes the source account's stream lock: held here, the transfer stays
+    // CREATED until the subscription listens.
+    const held = await holdTransaction();
+    await held.run((tx) => tx`select pg_advisory_xact_lock(${lockSpaces.stream}::int, hashtext(${from}))`);
+    await client.transferred(from, to, '10', { id });
     const listeners = app.services.relay.listenerCount;
     const watching = await watch(
       app.yoga,
@@ -277,15 +297,41 @@ describe('moneyTransferChanged', () => {
     );
     try {
       await waitFor(() => app.services.relay.listenerCount > listeners, 'the subscription to listen');
-      await client.transferred(from, to, '10', { id });
+      await held.commit();
       await watching.until((last) => last?.version === 3, 'the COMPLETED push');
       expect(watching.pushed).toEqual([
-        { id, status: 'CREATED', version: 1, toAccount: { id: to } },
         { id, status: 'DEBITED', version: 2, toAccount: { id: to } },
         { id, status: 'COMPLETED', version: 3, toAccount: { id: to } },
       ]);
     } finally {
       await watching.close();
     }
+  });
+
+  it('with afterVersion, pushes every later version, those committed before it started first: no race with the saga', async () => {
+    const [from, to] = [await client.opened('10'), await client.opened('0')];
+    const id = newId('mt');
+    await client.transferred(from, to, '4', { id });
+    // The saga may be anywhere by now, even done: the subscription still sees every step after version 1.
+    const fromOne = await subscribeSse(app.yoga, `subscription ($id: ID!) { moneyTransferChanged(id: $id, afterVersion: 1) { status version } }`, { id });
+    const fromZero = await subscribeSse(app.yoga, `subscription ($id: ID!) { moneyTransferChanged(id: $id, afterVersion: 0) { status version } }`, { id });
+    const [afterOne, afterZero] = await Promise.all([fromOne.take(2), fromZero.take(3)]);
+    await Promise.all([fromOne.close(), fromZero.close()]);
+    expect(afterOne.map((payload) => payload.data!.moneyTransferChanged)).toEqual([
+      { status: 'DEBITED', version: 2 },
+      { status: 'COMPLETED', version: 3 },
+    ]);
+    expect(afterZero.map((payload) => payload.data!.moneyTransferChanged.version)).toEqual([1, 2, 3]);
+    const negative = await subscribeSse(app.yoga, `subscription ($id: ID!) { moneyTransferChanged(id: $id, afterVersion: -1) { version } }`, { id });
+    const [refused] = await negative.take(1);
+    await negative.close();
+    expect(refused!.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('answers a transfer id that names no transfer with NOT_FOUND', async () => {
+    const subscription = await subscribeSse(app.yoga, `subscription ($id: ID!) { moneyTransferChanged(id: $id) { id } }`, { id: newId('mt') });
+    const [answer] = await subscription.take(1);
+    await subscription.close();
+    expect(answer!.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 });

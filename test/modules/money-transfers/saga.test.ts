@@ -98,6 +98,40 @@ describe('the money-transfer saga, step by step', () => {
     expect(await client.moneyTransfer(transfer)).toMatchObject({ status: 'COMPLETED', version: 3 });
   });
 
+  const nearLimit = '999999999999999999';
+
+  it('fails with BALANCE_LIMIT_EXCEEDED, without debiting, when the target is too full already', async () => {
+    const { from, to, transfer, created } = await requested(nearLimit, nearLimit, '1');
+    expect(await step(created)).toMatchObject([
+      { aggregateId: transfer, type: 'MoneyTransferFailed', data: { reason: 'BALANCE_LIMIT_EXCEEDED' } },
+    ]);
+    expect([await client.balance(from), await client.balance(to)]).toEqual([nearLimit, nearLimit]);
+    expect(await client.moneyTransfer(transfer)).toMatchObject({ status: 'FAILED', failureReason: 'BALANCE_LIMIT_EXCEEDED' });
+  });
+
+  it('refunds the source and fails when the target filled up between the debit and the credit', async () => {
+    const { from, to, transfer, created } = await requested('100', '999999999999999000', '30');
+    const [debit] = await step(created);
+    const [debited] = await step(debit!);
+    expect(await client.credit({ accountId: to, amount: '990' })).toMatchObject({ __typename: 'CreditAccountSuccess' });
+    const [declined] = await step(debited!);
+    expect(declined).toMatchObject({
+      aggregateId: to,
+      type: 'AccountTransferCreditDeclined',
+      data: { transferId: transfer, amount: '30', balance: '999999999999999990' },
+    });
+    const [refund] = await step(declined!);
+    expect(refund).toMatchObject({ aggregateId: from, type: 'AccountTransferRefunded', data: { transferId: transfer, amount: '30' } });
+    expect(await step(refund!)).toMatchObject([
+      { aggregateId: transfer, type: 'MoneyTransferFailed', data: { reason: 'BALANCE_LIMIT_EXCEEDED' } },
+    ]);
+    expect([await client.balance(from), await client.balance(to)]).toEqual(['100', '999999999999999990']);
+    expect(await client.moneyTransfer(transfer)).toMatchObject({ status: 'FAILED', failureReason: 'BALANCE_LIMIT_EXCEEDED', version: 3 });
+    // Redelivered, each step appends nothing more: the refund happens once.
+    for (const event of [debited!, declined!, refund!]) expect(await step(event)).toEqual([]);
+    expect(await client.balance(from)).toBe('100');
+  });
+
   it('appends nothing when every trigger is delivered twice: money moves once', async () => {
     const { from, to, transfer, created } = await requested('50', '5', '20');
     let event = created;

@@ -2,14 +2,19 @@ import { sql } from 'drizzle-orm';
 import KSUID from 'ksuid';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { newId } from '../../../src/eventstore/ids.js';
-import { replay } from '../../../src/eventstore/loaders.js';
+import { replay, snapshotAndTail } from '../../../src/eventstore/loaders.js';
 import type { PostgresSession } from '../../../src/eventstore/postgres-store.js';
 import type { EventReader, ReadStreamOptions } from '../../../src/eventstore/store.js';
-import { loadOrganization, organizationRepository, type OrganizationStore } from '../../../src/modules/organizations/commands.js';
+
+/** How organizations load (the aggregate's loader, on any reader). */
+const loadOrganization = snapshotAndTail(organizationDecider);
+import { defineAggregate } from '../../../src/eventstore/aggregate.js';
+import type { EventStore } from '../../../src/eventstore/store.js';
+import { organizationAggregate } from '../../../src/modules/organizations/aggregate.js';
 import { organizationDecider } from '../../../src/modules/organizations/organization.js';
 import { useApp } from '../../helpers/app.js';
 import { execute, subscribeSse } from '../../helpers/graphql.js';
-import { within } from '../../helpers/wait.js';
+import { waitFor, within } from '../../helpers/wait.js';
 
 const app = await useApp();
 const { store, db } = app.services;
@@ -21,7 +26,7 @@ const fields = `id name registrationNumber vatNumber vatIsIntraCom country creat
 const registerMutation = `mutation ($input: RegisterOrganizationInput!) {
   registerOrganization(input: $input) {
     __typename
-    ... on RegisterOrganizationSuccess { organization { ${fields} events { __typename type version } } }
+    ... on RegisterOrganizationSuccess { organization { ${fields} events { edges { node { __typename type version } } } } }
     ... on Error { code message }
     ... on ValidationError { field }
   }
@@ -37,7 +42,9 @@ const updateMutation = `mutation ($input: UpdateOrganizationInput!) {
   }
 }`;
 
-const organizationQuery = `query ($id: ID!, $atVersion: Int) { organization(id: $id, atVersion: $atVersion) { ${fields} } }`;
+const organizationQuery = `query ($id: ID!) { organization(id: $id) { ${fields} } }`;
+/** The version type's own id is `<id>@<version>`; `organizationId` is the organization's. */
+const organizationVersionQuery = `query ($id: ID!, $version: Int!) { organizationVersion(id: $id, version: $version) { ${fields.replace(/\bid\b/, 'id: organizationId')} } }`;
 
 const streamQuery = `query ($id: ID!, $afterVersion: Int, $first: Int) {
   stream(aggregateId: $id, afterVersion: $afterVersion, first: $first) {
@@ -75,9 +82,12 @@ const update = async (input: Json) => {
 };
 
 const read = async (id: string, atVersion?: number) => {
-  const response = await execute(app.yoga, organizationQuery, { id, atVersion });
+  const response =
+    atVersion === undefined
+      ? await execute(app.yoga, organizationQuery, { id })
+      : await execute(app.yoga, organizationVersionQuery, { id, version: atVersion });
   expect(response.errors).toBeUndefined();
-  return response.data!.organization as Json | null;
+  return (atVersion === undefined ? response.data!.organization : response.data!.organizationVersion) as Json | null;
 };
 
 const stream = async (id: string, args: { afterVersion?: number; first?: number } = {}) => {
@@ -104,15 +114,15 @@ const snapshotVersions = async (id: string): Promise<number[]> => {
   return rows.map((row) => row.version);
 };
 
-/** A reader that records each readStream call and how many events it returned. */
+/** A reader that records each readStream call: where it starts, and the versions it returned. */
 const recording = <R extends EventReader>(reader: R) => {
-  const calls: { afterVersion: number | undefined; versions: number[] }[] = [];
+  const calls: { after: number | 'the latest snapshot' | undefined; versions: number[] }[] = [];
   const proxy = new Proxy(reader, {
     get(target, property, receiver) {
       if (property === 'readStream') {
         return async (aggregateId: string, options?: ReadStreamOptions) => {
           const events = await target.readStream(aggregateId, options);
-          calls.push({ afterVersion: options?.afterVersion, versions: events.map((event) => event.version) });
+          calls.push({ after: options?.afterLatestSnapshot ? 'the latest snapshot' : options?.afterVersion, versions: events.map((event) => event.version) });
           return events;
         };
       }
@@ -132,7 +142,7 @@ describe('registerOrganization', () => {
     const organization = result.organization;
     expect(organization).toMatchObject({ ...details, createdBy: 'alice', updatedBy: null, version: 1 });
     expect(organization.id).toMatch(/^org_[0-9A-Za-z]{27}$/);
-    expect(organization.events).toEqual([{ __typename: 'OrganizationRegistered', type: 'OrganizationRegistered', version: 1 }]);
+    expect(organization.events.edges.map((edge: { node: unknown }) => edge.node)).toEqual([{ __typename: 'OrganizationRegistered', type: 'OrganizationRegistered', version: 1 }]);
     for (const at of ['registeredAt', 'createdAt', 'updatedAt']) {
       expect(new Date(organization[at]).toISOString()).toBe(organization[at]);
     }
@@ -283,7 +293,7 @@ describe('snapshots (thefabric-io)', () => {
     const id = await withEvents(12);
     const { reader, calls } = recording(store);
     const loaded = await loadOrganization(reader, id);
-    expect(calls).toEqual([{ afterVersion: 10, versions: [11, 12] }]);
+    expect(calls).toEqual([{ after: 'the latest snapshot', versions: [11, 12] }]);
     const replayed = await replay(organizationDecider)(store, id);
     expect(loaded).toEqual(replayed);
     expect(loaded).toMatchObject({ version: 12, state: { status: 'REGISTERED', name: 'name 12' } });
@@ -291,8 +301,8 @@ describe('snapshots (thefabric-io)', () => {
 
   it('reads only the tail when a command runs against a snapshotted organization', async () => {
     const id = await withEvents(12);
-    const calls: { afterVersion: number | undefined; versions: number[] }[] = [];
-    const spying: OrganizationStore = {
+    const calls: ReturnType<typeof recording>['calls'] = [];
+    const spying: EventStore<PostgresSession> = {
       transaction: (work) =>
         store.transaction((session: PostgresSession) => {
           const recorded = recording(session);
@@ -305,9 +315,9 @@ describe('snapshots (thefabric-io)', () => {
       loadSnapshot: (...args) => store.loadSnapshot(...args),
     };
     const context = { commandName: 'updateOrganization', commandId: newId('cmd'), now: new Date() };
-    const result = await organizationRepository(spying).update(id, { type: 'UpdateOrganization', changes: { name: 'name 13' }, updatedBy: 'eve' }, context);
+    const result = await organizationAggregate.handle(spying, id, { type: 'UpdateOrganization', changes: { name: 'name 13' }, updatedBy: 'eve' }, context);
     expect(result.version).toBe(13);
-    expect(calls).toEqual([{ afterVersion: 10, versions: [11, 12] }]);
+    expect(calls).toEqual([{ after: 'the latest snapshot', versions: [11, 12] }]);
     expect(await read(id)).toMatchObject({ name: 'name 13', updatedBy: 'eve', version: 13 });
   });
 
@@ -316,16 +326,16 @@ describe('snapshots (thefabric-io)', () => {
     expect(await snapshotVersions(id)).toEqual([10, 20]);
     const { reader, calls } = recording(store);
     expect(await loadOrganization(reader, id)).toMatchObject({ version: 21, state: { name: 'name 21' } });
-    expect(calls).toEqual([{ afterVersion: 20, versions: [21] }]);
+    expect(calls).toEqual([{ after: 'the latest snapshot', versions: [21] }]);
   });
 
-  it('snapshots every N events when the repository is told so', async () => {
+  it('snapshots every N events when the aggregate is told so', async () => {
     const id = newId('org');
-    const repository = organizationRepository(store, { snapshotEvery: 2 });
+    const everyTwo = defineAggregate({ ...organizationAggregate, snapshotEvery: 2 });
     const context = () => ({ commandName: 'test', commandId: newId('cmd'), now: new Date() });
-    await repository.update(id, { type: 'RegisterOrganization', ...details, createdBy: 'alice' }, context());
+    await everyTwo.handle(store, id, { type: 'RegisterOrganization', ...details, createdBy: 'alice' }, context());
     for (const name of ['b', 'c', 'd', 'e']) {
-      await repository.update(id, { type: 'UpdateOrganization', changes: { name }, updatedBy: 'bob' }, context());
+      await everyTwo.handle(store, id, { type: 'UpdateOrganization', changes: { name }, updatedBy: 'bob' }, context());
     }
     expect(await snapshotVersions(id)).toEqual([2, 4]);
   });
@@ -342,7 +352,7 @@ describe('organization queries', () => {
     ]);
   });
 
-  it('travels in time with atVersion', async () => {
+  it('travels in time with organizationVersion', async () => {
     const id = await registered({ name: 'First', country: 'FR' });
     await update({ id, name: 'Second', updatedBy: 'bob' });
     await update({ id, country: 'DE', updatedBy: 'carol' });
@@ -395,21 +405,23 @@ describe('organization queries', () => {
 
 describe('organizationChanged', () => {
   it('pushes the projection after each committed change, versions going up', async () => {
-    // Subscribe before the organization exists (a client id), so every change lies after "now"
-    // whatever other files' open transactions do to the commit-safe fence.
+    // Registered before subscribing: the subscription pushes what changes after the version the
+    // stream had then, whatever other files' open transactions do to the commit-safe fence.
     const id = newId('org');
+    expect(await registered({ id })).toBe(id);
+    const before = app.services.relay.listenerCount;
     const subscription = await subscribeSse(
       app.yoga,
       `subscription ($id: ID!) { organizationChanged(id: $id) { id name country updatedBy version } }`,
       { id },
     );
     onTestFinished(() => subscription.close());
-    expect(await registered({ id })).toBe(id);
+    const two = subscription.take(2); // reading starts the subscription
+    await waitFor(() => app.services.relay.listenerCount > before, 'the subscription to listen');
     await update({ id, name: 'Two' });
     await update({ id, country: 'LU', updatedBy: 'carol' });
-    const changes = await within(subscription.take(3), 'three changes');
+    const changes = await within(two, 'two changes');
     expect(changes.map((change) => change.data!.organizationChanged)).toEqual([
-      { id, name: 'Acme', country: 'BE', updatedBy: null, version: 1 },
       { id, name: 'Two', country: 'BE', updatedBy: 'bob', version: 2 },
       { id, name: 'Two', country: 'LU', updatedBy: 'carol', version: 3 },
     ]);

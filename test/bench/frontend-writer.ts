@@ -1,0 +1,156 @@
+/**
+ * The writer of test/bench/frontend.ts, forked as a process of its own (another instance taking
+ * commands): it opens the accounts, then credits random ones on an open-loop schedule through
+ * `accountAggregate.handle` on the kernel store, ringing the doorbell with the coalesced NOTIFY
+ * after each commit as a cairn instance does. Each commit goes to the bench as
+ * `account:version` with its time in this process's clock.
+ */
+import { connect } from '../../src/db/client.js';
+import { newId } from '../../src/eventstore/ids.js';
+import { createNotifier } from '../../src/eventstore/notifier.js';
+import { PostgresEventStore } from '../../src/eventstore/postgres-store.js';
+import { createLogger } from '../../src/logger.js';
+import { accountAggregate } from '../../src/modules/accounts/aggregate.js';
+
+export type ToFrontendWriter =
+  | { readonly type: 'ping' }
+  /** Opens these accounts (EUR, balance 1,000.00), `perTransaction` commands to a transaction. */
+  | { readonly type: 'open-accounts'; readonly ids: readonly string[]; readonly perTransaction: number }
+  /** `rate` credits per second on random accounts of `ids`, for `durationMs`. */
+  | { readonly type: 'write'; readonly rate: number; readonly durationMs: number; readonly ids: readonly string[] };
+
+export type CreditsWritten = {
+  readonly commands: number;
+  readonly failures: number;
+  readonly firstFailure?: string;
+  readonly rate: number;
+  readonly maxLateMs: number;
+  readonly skipped: number;
+  readonly commitP50: number;
+  readonly commitP99: number;
+  readonly cpuMs: number;
+};
+
+export type FromFrontendWriter =
+  | { readonly type: 'pong'; readonly at: number }
+  | { readonly type: 'opened'; readonly accounts: number; readonly ms: number }
+  | { readonly type: 'commits'; readonly commits: readonly (readonly [key: string, at: number])[] }
+  | { readonly type: 'written'; readonly result: CreditsWritten }
+  | { readonly type: 'failed'; readonly error: string };
+
+const maxInFlight = 64;
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const percentile = (sorted: Float64Array, p: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const context = (commandName: string) => ({ commandName, commandId: newId('cmd'), now: new Date() });
+
+const openAccounts = async (store: PostgresEventStore, ids: readonly string[], perTransaction: number) => {
+  const started = performance.now();
+  for (let from = 0; from < ids.length; from += perTransaction) {
+    await store.transaction(async (session) => {
+      for (const id of ids.slice(from, from + perTransaction)) {
+        await accountAggregate.handleIn(session, id, { type: 'OpenAccount', owner: 'bench', currency: 'EUR', initialBalance: '1000.00' }, context('openAccount'), {
+          newStream: true,
+        });
+      }
+    });
+  }
+  return performance.now() - started;
+};
+
+const credits = async (store: PostgresEventStore, order: Extract<ToFrontendWriter, { type: 'write' }>, onCommit: (key: string, at: number) => void): Promise<CreditsWritten> => {
+  const cpu = process.cpuUsage();
+  const intervalMs = 1_000 / order.rate;
+  const total = Math.max(1, Math.round(order.durationMs / intervalMs));
+  const inFlight = new Set<Promise<void>>();
+  const commitMs: number[] = [];
+  let failures = 0;
+  let firstFailure: string | undefined;
+  let maxLateMs = 0;
+  let skipped = 0;
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = started + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait >= 1) await sleep(wait);
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    const begun = performance.now();
+    if (begun - started >= order.durationMs) {
+      skipped = total - i;
+      break;
+    }
+    maxLateMs = Math.max(maxLateMs, begun - due);
+    const id = order.ids[Math.floor(Math.random() * order.ids.length)]!;
+    const write: Promise<void> = accountAggregate.handle(store, id, { type: 'CreditAccount', amount: '1.00' }, context('creditAccount')).then(
+      (result) => {
+        const acknowledged = performance.now();
+        commitMs.push(acknowledged - begun);
+        onCommit(`${id}:${result.version}`, performance.timeOrigin + acknowledged);
+      },
+      (error: unknown) => {
+        failures += 1;
+        firstFailure ??= error instanceof Error ? error.message : String(error);
+      },
+    );
+    inFlight.add(write);
+    void write.finally(() => inFlight.delete(write));
+  }
+  await Promise.all(inFlight);
+  const elapsedMs = Math.max(performance.now() - started, order.durationMs);
+  const sorted = Float64Array.from(commitMs).sort();
+  const used = process.cpuUsage(cpu);
+  return {
+    commands: commitMs.length,
+    failures,
+    ...(firstFailure !== undefined && { firstFailure }),
+    rate: commitMs.length / (elapsedMs / 1_000),
+    maxLateMs,
+    skipped,
+    commitP50: percentile(sorted, 50),
+    commitP99: percentile(sorted, 99),
+    cpuMs: (used.user + used.system) / 1_000,
+  };
+};
+
+const serve = (databaseUrl: string, send: (message: FromFrontendWriter) => void) => {
+  const logger = createLogger('warn', { component: 'bench-frontend-writer' });
+  const connection = connect(databaseUrl, { max: maxInFlight + 2, applicationName: 'cairn-bench-frontend-writer' });
+  const notifier = createNotifier(connection.sql, logger);
+  const store = new PostgresEventStore(connection.db, () => notifier.ring());
+  const handle = async (message: ToFrontendWriter): Promise<void> => {
+    switch (message.type) {
+      case 'ping':
+        return send({ type: 'pong', at: now() });
+      case 'open-accounts':
+        return send({ type: 'opened', accounts: message.ids.length, ms: await openAccounts(store, message.ids, message.perTransaction) });
+      case 'write': {
+        let outgoing: [string, number][] = [];
+        const flush = () => {
+          if (outgoing.length > 0) send({ type: 'commits', commits: outgoing });
+          outgoing = [];
+        };
+        const flusher = setInterval(flush, 5);
+        try {
+          const result = await credits(store, message, (key, at) => outgoing.push([key, at]));
+          flush();
+          return send({ type: 'written', result });
+        } finally {
+          clearInterval(flusher);
+        }
+      }
+      default:
+        return message satisfies never;
+    }
+  };
+  process.on('message', (message: ToFrontendWriter) => {
+    handle(message).catch((error: unknown) => send({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+  });
+  process.on('disconnect', () => void connection.close().finally(() => process.exit(0)));
+};
+
+const databaseUrl = process.env.CAIRN_FRONTEND_WRITER_URL;
+if (process.send && databaseUrl) {
+  const send = process.send.bind(process);
+  serve(databaseUrl, (message) => void send(message));
+}
