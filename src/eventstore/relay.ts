@@ -39,6 +39,15 @@ export type RelayOptions = {
 
 
 /**
+ * The longest wait between reads while the fence holds committed events back. The fence is
+ * cluster-wide: the transaction holding it may be in another database, or write nothing this
+ * relay hears, so its end rings no doorbell and only these retries find the events. A read that
+ * finds nothing new costs well under a millisecond; a doubling backoff without this cap waited
+ * seconds after a transaction held the fence for seconds.
+ */
+export const heldRetryCapMs = 100;
+
+/**
  * The relay's read: the next batch after `after` up to the fence, whether the fence holds
  * anything back, and the WAL position the batch is flushed to. The fence check asks for the
  * outbox's newest transaction (one step down its index), not for any row at or past the fence:
@@ -62,8 +71,9 @@ export const relayRead = (after: LogPosition, limit: number): SQL => sql`
  * Reads the log (the outbox, joined to its events) after its cursor in commit-safe order and
  * hands each batch to its listeners in process: subscriptions and process managers. A NOTIFY
  * only rings the doorbell; the table is always the source, so a lost notification costs latency,
- * never an event. A safety poll covers lost notifications, reconnects and a fence held by a long
- * transaction; a probe proves the LISTEN connection hears (see ListenCheck).
+ * never an event. Quick retries (`heldRetryCapMs`) cover a fence held by a long transaction, a
+ * safety poll covers lost notifications and reconnects, and a probe proves the LISTEN connection
+ * hears (see ListenCheck).
  */
 export class Relay {
   private current: LogPosition = logStart;
@@ -328,7 +338,7 @@ export class Relay {
         if (read.rows.length < batchSize) break;
       }
       this.quickRetry = held ? this.quickRetry + 1 : 0;
-      if (this.quickRetry > 0) this.schedule(Math.min(5 * 2 ** this.quickRetry, this.options.pollMs));
+      if (this.quickRetry > 0) this.schedule(Math.min(5 * 2 ** this.quickRetry, heldRetryCapMs, this.options.pollMs));
     } catch (error) {
       this.databaseHealthy = false;
       this.options.logger.warn('relay read failed; retrying on the next poll', { error });

@@ -9,7 +9,7 @@ import { PostgresEventStore, type PostgresSession } from '../../src/eventstore/p
 import { Relay } from '../../src/eventstore/relay.js';
 import type { EventStore } from '../../src/eventstore/store.js';
 import type { RecordedEvent } from '../../src/eventstore/types.js';
-import { testLogger, useApp, useIsolatedDatabase } from '../helpers/app.js';
+import { testLogger, useApp, useEmptyDatabase, useIsolatedDatabase } from '../helpers/app.js';
 import { waitFor, within } from '../helpers/wait.js';
 
 // Killing LISTEN connections would hit the relays of the files running beside this one.
@@ -238,6 +238,37 @@ describe('relay', () => {
       [a, 1],
       [b, 2],
     ]);
+  });
+
+  it('keeps retrying every few tens of milliseconds while a transaction in another database holds the fence, however long', async () => {
+    // The fence is cluster-wide: a transaction open in another database holds it too, and its
+    // end rings no doorbell here. Only the relay's own retries find the events once it ends.
+    const other = connect(await useEmptyDatabase(), { max: 1, applicationName: 'relay-test-other' });
+    onTestFinished(() => other.close());
+    const id = newId('prb');
+    const received = listen(relay, [id]);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let opened!: () => void;
+    const holding = new Promise<void>((resolve) => (opened = resolve));
+    const open = other.sql.begin(async (tx) => {
+      await tx`select pg_current_xact_id()`;
+      opened();
+      await gate;
+    });
+    try {
+      await holding;
+      await append(store, id, 1);
+      // Held long enough for a doubling backoff to reach seconds between reads (10, 20 … 5,120 ms).
+      const reads = relay.reads;
+      await waitFor(() => relay.reads >= reads + 10, 'ten reads while the fence is held', 5_000);
+      expect(received).toEqual([]);
+    } finally {
+      release();
+      await open;
+    }
+    await waitFor(() => received.length === 1, 'the event soon after the other database\'s transaction ends', 1_000);
+    expect(numbers(received)).toEqual([1]);
   });
 
   it('knows the head of the log across a digit boundary (positions compare as numbers, not text)', async () => {
