@@ -9,10 +9,13 @@ import {
   Lexer,
   Source,
   TokenKind,
+  visit,
+  type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
   type GraphQLField,
   type ValidationContext,
+  type ValueNode,
 } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { defaultPageSize, maxPageSize } from './connection.js';
@@ -79,22 +82,74 @@ const listWeight = (field: GraphQLField<unknown, unknown>, args: Record<string, 
 const estimator: ComplexityEstimator = ({ field, args, childComplexity }) =>
   (getNamedType(field.type).name === 'JSON' ? jsonWeight : 1) + listWeight(field, args) * childComplexity;
 
+/** Whether a value given to an argument is, or holds, a variable. */
+const holdsVariable = (node: ValueNode): boolean => {
+  let found = false;
+  visit(node, { Variable: () => void (found = true) });
+  return found;
+};
+
+/**
+ * Whether the variables can change the document's cost: the estimator reads only `first`, and
+ * graphql-query-complexity also honours `@skip` and `@include`. Any other argument (an id, a
+ * mutation's input) changes what is answered, never how much.
+ */
+const costReadsVariables = (document: DocumentNode): boolean => {
+  let reads = false;
+  visit(document, {
+    Argument: (node) => void (node.name.value === 'first' && holdsVariable(node.value) && (reads = true)),
+    Directive: (node) =>
+      void ((node.name.value === 'skip' || node.name.value === 'include') && node.arguments?.some((arg) => holdsVariable(arg.value)) && (reads = true)),
+  });
+  return reads;
+};
+
+export type CostCheck = {
+  /** The operation's cost with its variables; undefined when they do not fit (execution reports that). */
+  cost(args: Pick<ExecutionArgs, 'schema' | 'document' | 'variableValues' | 'operationName'>): number | undefined;
+  /** How many times a cost was computed rather than remembered. */
+  readonly computed: number;
+};
+
 /**
  * The cost check, with the operation's variables (`first: $n`): at execution, because validation
- * results are cached by document, whatever the variables.
+ * results are cached by document, whatever the variables. The cost of a document its variables
+ * cannot change is remembered (yoga hands the same parsed document to every request with the
+ * same text): computing it took about a tenth of a mutation's server CPU.
  */
-const costOf = (args: ExecutionArgs): number | undefined => {
-  try {
-    return getComplexity({
-      schema: args.schema,
-      query: args.document,
-      variables: (args.variableValues ?? {}) as Record<string, unknown>,
-      ...(args.operationName && { operationName: args.operationName }),
-      estimators: [estimator],
-    });
-  } catch {
-    return undefined; // variables that do not fit: execution reports them
-  }
+export const createCostCheck = (): CostCheck => {
+  const byDocument = new WeakMap<DocumentNode, { readonly fixed: boolean; readonly costs: Map<string, number> }>();
+  let computed = 0;
+  const compute = (args: Parameters<CostCheck['cost']>[0]): number | undefined => {
+    computed += 1;
+    try {
+      return getComplexity({
+        schema: args.schema,
+        query: args.document,
+        variables: (args.variableValues ?? {}) as Record<string, unknown>,
+        ...(args.operationName && { operationName: args.operationName }),
+        estimators: [estimator],
+      });
+    } catch {
+      return undefined; // variables that do not fit: execution reports them
+    }
+  };
+  return {
+    get computed() {
+      return computed;
+    },
+    cost(args) {
+      let known = byDocument.get(args.document);
+      if (!known) byDocument.set(args.document, (known = { fixed: !costReadsVariables(args.document), costs: new Map() }));
+      if (!known.fixed) return compute(args);
+      const operation = args.operationName ?? '';
+      const remembered = known.costs.get(operation);
+      if (remembered !== undefined) return remembered;
+      const cost = compute(args);
+      if (cost !== undefined) known.costs.set(operation, cost);
+      return cost;
+    },
+  };
 };
 
 const costRefusal = (cost: number | undefined, maxCost: number): GraphQLError | undefined => {
@@ -131,71 +186,74 @@ const withCode =
  * (graphql-query-complexity) before execution, when the variables are known. Each refusal is a GraphQL error with a stable code, answered
  * 400 with an honest message (graphql-armor's own say "Syntax Error").
  */
-export const operationLimits = (limits: Limits = defaultLimits): Plugin => ({
-  onParse({ params }) {
-    checkSource(typeof params.source === 'string' ? params.source : params.source.body, limits);
-    return ({ result, replaceParseResult }) => {
-      if (result instanceof GraphQLError && !result.extensions.code) replaceParseResult(withErrorCode(result, 'GRAPHQL_PARSE_FAILED'));
-    };
-  },
-  onExecute({ args, setResultAndStopExecution }) {
-    const cost = costOf(args);
-    const refused = costRefusal(cost, limits.maxCost);
-    if (refused) return void setResultAndStopExecution({ errors: [refused] });
-    const measure = mayExceed(cost, limits.maxResponseBytes);
-    return {
-      onExecuteDone({ result, setResult }) {
-        if (isAsyncIterable(result)) return;
-        if (measure && tooLarge(result, limits.maxResponseBytes)) return void setResult({ errors: [responseTooLarge(limits.maxResponseBytes)] });
-        const coded = withInputErrorCodes(result);
-        if (coded) setResult(coded);
-      },
-    };
-  },
-  onSubscribe({ args, setResultAndStopExecution }) {
-    const cost = costOf(args);
-    const refused = costRefusal(cost, limits.maxCost);
-    if (refused) return void setResultAndStopExecution({ errors: [refused] });
-    const measure = mayExceed(cost, limits.maxResponseBytes);
-    return {
-      onSubscribeResult: ({ result, setResult }) => {
-        // Refused before it started (variables that do not fit their types): the same codes as a query.
-        if (!isAsyncIterable(result)) {
+export const operationLimits = (limits: Limits = defaultLimits): Plugin => {
+  const costs = createCostCheck();
+  return {
+    onParse({ params }) {
+      checkSource(typeof params.source === 'string' ? params.source : params.source.body, limits);
+      return ({ result, replaceParseResult }) => {
+        if (result instanceof GraphQLError && !result.extensions.code) replaceParseResult(withErrorCode(result, 'GRAPHQL_PARSE_FAILED'));
+      };
+    },
+    onExecute({ args, setResultAndStopExecution }) {
+      const cost = costs.cost(args);
+      const refused = costRefusal(cost, limits.maxCost);
+      if (refused) return void setResultAndStopExecution({ errors: [refused] });
+      const measure = mayExceed(cost, limits.maxResponseBytes);
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (isAsyncIterable(result)) return;
+          if (measure && tooLarge(result, limits.maxResponseBytes)) return void setResult({ errors: [responseTooLarge(limits.maxResponseBytes)] });
           const coded = withInputErrorCodes(result);
           if (coded) setResult(coded);
-          return;
-        }
-        if (!measure) return;
-        return {
-          onNext({ result: next, setResult: replace }) {
-            if (tooLarge(next, limits.maxResponseBytes)) replace({ errors: [responseTooLarge(limits.maxResponseBytes)] });
-          },
-        };
-      },
-    };
-  },
-  onValidate({ addValidationRule }) {
-    addValidationRule(
-      maxDepthRule({
-        n: limits.maxDepth,
-        flattenFragments: true,
-        propagateOnRejection: false,
-        onReject: [withCode('QUERY_TOO_DEEP', `The operation's depth is over the limit of ${limits.maxDepth} (fields nested in fields, fragments included).`)],
-      }),
-    );
-    addValidationRule(
-      maxAliasesRule({
-        n: limits.maxAliases,
-        allowList: [],
-        propagateOnRejection: false,
-        onReject: [withCode('TOO_MANY_ALIASES', `The operation has more than ${limits.maxAliases} aliases (\`__typename\` included).`)],
-      }),
-    );
-    return ({ result, setResult }) => {
-      if (result.length > 0) setResult(result.map((error) => withErrorCode(error as GraphQLError, 'GRAPHQL_VALIDATION_FAILED')));
-    };
-  },
-});
+        },
+      };
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const cost = costs.cost(args);
+      const refused = costRefusal(cost, limits.maxCost);
+      if (refused) return void setResultAndStopExecution({ errors: [refused] });
+      const measure = mayExceed(cost, limits.maxResponseBytes);
+      return {
+        onSubscribeResult: ({ result, setResult }) => {
+          // Refused before it started (variables that do not fit their types): the same codes as a query.
+          if (!isAsyncIterable(result)) {
+            const coded = withInputErrorCodes(result);
+            if (coded) setResult(coded);
+            return;
+          }
+          if (!measure) return;
+          return {
+            onNext({ result: next, setResult: replace }) {
+              if (tooLarge(next, limits.maxResponseBytes)) replace({ errors: [responseTooLarge(limits.maxResponseBytes)] });
+            },
+          };
+        },
+      };
+    },
+    onValidate({ addValidationRule }) {
+      addValidationRule(
+        maxDepthRule({
+          n: limits.maxDepth,
+          flattenFragments: true,
+          propagateOnRejection: false,
+          onReject: [withCode('QUERY_TOO_DEEP', `The operation's depth is over the limit of ${limits.maxDepth} (fields nested in fields, fragments included).`)],
+        }),
+      );
+      addValidationRule(
+        maxAliasesRule({
+          n: limits.maxAliases,
+          allowList: [],
+          propagateOnRejection: false,
+          onReject: [withCode('TOO_MANY_ALIASES', `The operation has more than ${limits.maxAliases} aliases (\`__typename\` included).`)],
+        }),
+      );
+      return ({ result, setResult }) => {
+        if (result.length > 0) setResult(result.map((error) => withErrorCode(error as GraphQLError, 'GRAPHQL_VALIDATION_FAILED')));
+      };
+    },
+  };
+};
 
 /**
  * An error of graphql-js's own about the request (a variable that does not fit its type, its
