@@ -99,24 +99,6 @@ export const attachWebSockets = (options: {
     sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
   });
 
-  // WebSocket-level heartbeat: a socket that has not answered the last ping is dead; end it.
-  const alive = new WeakMap<WebSocket, boolean>();
-  sockets.on('connection', (socket) => {
-    alive.set(socket, true);
-    socket.on('pong', () => alive.set(socket, true));
-  });
-  const heartbeat = setInterval(() => {
-    for (const socket of sockets.clients) {
-      if (alive.get(socket) === false) {
-        socket.terminate();
-        continue;
-      }
-      alive.set(socket, false);
-      socket.ping();
-    }
-  }, options.timeouts.webSocketPingMs);
-  heartbeat.unref();
-
   const { maxSubscriptionsPerConnection } = options.clientLimits;
   const wsServer = useServer<Record<string, unknown>, { request: IncomingMessage; socket: WebSocket; principal?: Principal }>(
     {
@@ -188,6 +170,9 @@ export const attachWebSockets = (options: {
       },
     },
     sockets,
+    // graphql-ws's WebSocket heartbeat: a ping every interval, and a socket that has not answered
+    // within the next one is dead and ended. Left at its own default (12 s), it ignored the setting.
+    options.timeouts.webSocketPingMs,
   );
 
   return {
@@ -201,7 +186,6 @@ export const attachWebSockets = (options: {
     async close(): Promise<void> {
       for (const socket of sockets.clients) socket.close(1012, 'service restart');
       await wsServer.dispose();
-      clearInterval(heartbeat);
     },
   };
 };

@@ -2,19 +2,24 @@ import { createClient } from 'graphql-ws';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import WebSocket from 'ws';
 import { newId } from '../../src/eventstore/ids.js';
-import { sendAheadBytes } from '../../src/http/websocket.js';
+import { defaultTimeouts, sendAheadBytes } from '../../src/http/websocket.js';
 import type { RecordedEvent } from '../../src/eventstore/types.js';
 import { useApp, useHttpServer, useIsolatedDatabase } from '../helpers/app.js';
 import type { GraphQLResponse } from '../helpers/graphql.js';
 import { openHttpSse } from '../helpers/http-sse.js';
 import { introduce } from '../helpers/introduce.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor, within } from '../helpers/wait.js';
 
 // Floods its database with 50,000 events, so it has one of its own.
 const subscriberBuffer = 1_000;
 const app = await useApp({ databaseUrl: await useIsolatedDatabase(), subscriberBuffer });
 const { relay, store } = app.services;
-const { base, port, http } = await useHttpServer(app);
+// A stalled client answers no WebSocket ping: with the default heartbeat (12 s) the server ends its
+// socket if the stall lasts two of them, and a slow machine took that long to send the healthy
+// subscribers their 50,000 events. The heartbeat has tests of its own; here it waits out the test.
+const { base, port, http } = await useHttpServer(app, { ...defaultTimeouts, webSocketPingMs: 600_000 });
+// A second server on the same app whose heartbeat ends a stalled client's socket within seconds.
+const beating = await useHttpServer(app, { ...defaultTimeouts, webSocketPingMs: 5_000 });
 /** Listeners with no subscriber connected (the process managers). */
 const idle = relay.listenerCount;
 /** The previous test's subscribers leave asynchronously, once the server sees their sockets close. */
@@ -58,8 +63,8 @@ const metric = async (name: string): Promise<number> => {
 /** A graphql-ws subscriber collecting payloads. */
 const openWs = (query: string, variables: Record<string, unknown>) => openWsWith(WebSocket, query, variables);
 
-const openWsWith = (webSocketImpl: unknown, query: string, variables: Record<string, unknown>) => {
-  const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl, retryAttempts: 0 });
+const openWsWith = (webSocketImpl: unknown, query: string, variables: Record<string, unknown>, on = port) => {
+  const client = createClient({ url: `ws://127.0.0.1:${on}/graphql`, webSocketImpl, retryAttempts: 0 });
   const payloads: GraphQLResponse<EventsPayload>[] = [];
   const unsubscribe = client.subscribe<EventsPayload>(
     { query, variables },
@@ -73,17 +78,20 @@ const openWsWith = (webSocketImpl: unknown, query: string, variables: Record<str
 };
 
 /** A graphql-ws subscriber whose client stops reading its socket (and so the server's) on `pause`. */
-const openPausableWs = (query: string, variables: Record<string, unknown>) => {
+const openPausableWs = (query: string, variables: Record<string, unknown>, on = port) => {
   let socket: WebSocket | undefined;
+  let closed!: (code: number) => void;
+  const closeCode = new Promise<number>((resolve) => (closed = resolve));
   class Tapped extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
       super(address, protocols);
       socket = this;
+      this.once('close', (code) => closed(code));
     }
   }
-  const payloads = openWsWith(Tapped, query, variables);
+  const payloads = openWsWith(Tapped, query, variables, on);
   const tcp = () => (socket as unknown as { _socket: import('node:net').Socket })._socket;
-  return { payloads, pause: () => tcp().pause(), resume: () => tcp().resume() };
+  return { payloads, pause: () => tcp().pause(), resume: () => tcp().resume(), closeCode };
 };
 
 const sse = async (query: string, variables: Record<string, unknown>) => {
@@ -181,4 +189,29 @@ describe('fan-out to many subscribers', () => {
       expect(payloads.map((payload) => payload.data?.events.data?.n)).toEqual(log.map((_, n) => n));
     }
   }, 180_000);
+
+  it('releases the subscription of a stalled graphql-ws client once the heartbeat ends its socket', async () => {
+    const t = `Gone_${newId('t').slice(2, 12)}`;
+    await introduce(store, t);
+    await noSubscribers();
+    const gone = openPausableWs(withData, { t }, beating.port);
+    await waitFor(() => relay.listenerCount === idle + 1, 'the subscriber to listen');
+    // It stops reading while 5 MB of events come: more than its socket holds, so the server is
+    // left waiting on a write when its heartbeat gives up on the silent client.
+    gone.pause();
+    let mostUnsent = 0;
+    const sampler = setInterval(() => (mostUnsent = Math.max(mostUnsent, beating.http.webSocketBufferedBytes())), 5);
+    try {
+      await append(t, 5_000, 500, 'x'.repeat(1_000));
+      // The heartbeat gives up 5-10 s after the client went silent.
+      await waitFor(() => relay.listenerCount === idle, "the ended socket's subscription to leave the relay", 30_000);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(mostUnsent).toBeGreaterThanOrEqual(sendAheadBytes); // the server had been waiting on a write
+    expect(relay.bufferedEvents).toBe(0);
+    // Reading again, the client finds its socket ended under it (no close frame: it did not answer).
+    gone.resume();
+    expect(await within(gone.closeCode, 'the client to see its socket ended')).toBe(1006);
+  });
 });
