@@ -12,6 +12,7 @@ import { connect } from '../../src/db/client.js';
 import { createNotifier } from '../../src/eventstore/notifier.js';
 import { PostgresEventStore } from '../../src/eventstore/postgres-store.js';
 import { createLogger } from '../../src/logger.js';
+import { runOpenLoop } from './open-loop.js';
 
 export type WriteOrder = {
   /** Events per second, `batch` per transaction. */
@@ -52,9 +53,6 @@ export type FromWriter =
 export const maxInFlight = 32;
 
 const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (sorted: Float64Array, p: number) =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 let streams = 0;
 
@@ -71,62 +69,20 @@ const appendBatch = async (store: PostgresEventStore, order: WriteOrder): Promis
   return String(result.events[0]!.logPosition.transactionId);
 };
 
-/**
- * Open loop: transaction i starts at `i × batch / rate` seconds whatever the earlier ones are
- * doing (up to `maxInFlight`), so a slow commit does not thin out the load that follows it. The
- * window is fixed: a writer that cannot keep up writes less, not for longer.
- */
+/** Transaction i starts at `i × batch / rate` seconds (see `runOpenLoop`). */
 const pacedWrites = async (store: PostgresEventStore, order: WriteOrder, onCommit: (transactionId: string, at: number) => void): Promise<WriteResult> => {
-  const cpu = process.cpuUsage();
-  const intervalMs = (1_000 * order.batch) / order.rate;
-  const total = Math.max(1, Math.round(order.durationMs / intervalMs));
-  const inFlight = new Set<Promise<void>>();
-  const commitMs: number[] = [];
-  let failures = 0;
-  let firstFailure: string | undefined;
-  let maxLateMs = 0;
-  let skipped = 0;
-  const started = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = started + i * intervalMs;
-    const wait = due - performance.now();
-    if (wait >= 1) await sleep(wait);
-    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-    const begun = performance.now();
-    if (begun - started >= order.durationMs) {
-      skipped = total - i;
-      break;
-    }
-    maxLateMs = Math.max(maxLateMs, begun - due);
-    const write: Promise<void> = appendBatch(store, order).then(
-      (transactionId) => {
-        const acknowledged = performance.now();
-        commitMs.push(acknowledged - begun);
-        onCommit(transactionId, performance.timeOrigin + acknowledged);
-      },
-      (error: unknown) => {
-        failures += 1;
-        firstFailure ??= error instanceof Error ? error.message : String(error);
-      },
-    );
-    inFlight.add(write);
-    void write.finally(() => inFlight.delete(write));
-  }
-  await Promise.all(inFlight);
-  const elapsedMs = Math.max(performance.now() - started, order.durationMs);
-  const commits = Float64Array.from(commitMs).sort();
-  const used = process.cpuUsage(cpu);
+  const { acknowledged, elapsedMs, ...loop } = await runOpenLoop({
+    intervalMs: (1_000 * order.batch) / order.rate,
+    durationMs: order.durationMs,
+    maxInFlight,
+    write: () => appendBatch(store, order),
+    onCommit,
+  });
   return {
-    events: commits.length * order.batch,
-    transactions: commits.length,
-    failures,
-    ...(firstFailure !== undefined && { firstFailure }),
-    rate: (commits.length * order.batch) / (elapsedMs / 1_000),
-    maxLateMs,
-    skipped,
-    commitP50: percentile(commits, 50),
-    commitP99: percentile(commits, 99),
-    cpuMs: (used.user + used.system) / 1_000,
+    ...loop,
+    events: acknowledged * order.batch,
+    transactions: acknowledged,
+    rate: (acknowledged * order.batch) / (elapsedMs / 1_000),
     endedAt: now(),
   };
 };

@@ -11,6 +11,7 @@ import { createNotifier } from '../../src/eventstore/notifier.js';
 import { PostgresEventStore } from '../../src/eventstore/postgres-store.js';
 import { createLogger } from '../../src/logger.js';
 import { accountAggregate } from '../../src/modules/accounts/aggregate.js';
+import { runOpenLoop } from './open-loop.js';
 
 export type ToFrontendWriter =
   | { readonly type: 'ping' }
@@ -40,9 +41,6 @@ export type FromFrontendWriter =
 
 const maxInFlight = 64;
 const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (sorted: Float64Array, p: number) =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const context = (commandName: string) => ({ commandName, commandId: newId('cmd'), now: new Date() });
 
 const openAccounts = async (store: PostgresEventStore, ids: readonly string[], perTransaction: number) => {
@@ -60,57 +58,19 @@ const openAccounts = async (store: PostgresEventStore, ids: readonly string[], p
 };
 
 const credits = async (store: PostgresEventStore, order: Extract<ToFrontendWriter, { type: 'write' }>, onCommit: (key: string, at: number) => void): Promise<CreditsWritten> => {
-  const cpu = process.cpuUsage();
-  const intervalMs = 1_000 / order.rate;
-  const total = Math.max(1, Math.round(order.durationMs / intervalMs));
-  const inFlight = new Set<Promise<void>>();
-  const commitMs: number[] = [];
-  let failures = 0;
-  let firstFailure: string | undefined;
-  let maxLateMs = 0;
-  let skipped = 0;
-  const started = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = started + i * intervalMs;
-    const wait = due - performance.now();
-    if (wait >= 1) await sleep(wait);
-    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-    const begun = performance.now();
-    if (begun - started >= order.durationMs) {
-      skipped = total - i;
-      break;
-    }
-    maxLateMs = Math.max(maxLateMs, begun - due);
-    const id = order.ids[Math.floor(Math.random() * order.ids.length)]!;
-    const write: Promise<void> = accountAggregate.handle(store, id, { type: 'CreditAccount', amount: '1.00' }, context('creditAccount')).then(
-      (result) => {
-        const acknowledged = performance.now();
-        commitMs.push(acknowledged - begun);
-        onCommit(`${id}:${result.version}`, performance.timeOrigin + acknowledged);
-      },
-      (error: unknown) => {
-        failures += 1;
-        firstFailure ??= error instanceof Error ? error.message : String(error);
-      },
-    );
-    inFlight.add(write);
-    void write.finally(() => inFlight.delete(write));
-  }
-  await Promise.all(inFlight);
-  const elapsedMs = Math.max(performance.now() - started, order.durationMs);
-  const sorted = Float64Array.from(commitMs).sort();
-  const used = process.cpuUsage(cpu);
-  return {
-    commands: commitMs.length,
-    failures,
-    ...(firstFailure !== undefined && { firstFailure }),
-    rate: commitMs.length / (elapsedMs / 1_000),
-    maxLateMs,
-    skipped,
-    commitP50: percentile(sorted, 50),
-    commitP99: percentile(sorted, 99),
-    cpuMs: (used.user + used.system) / 1_000,
-  };
+  const loop = await runOpenLoop({
+    intervalMs: 1_000 / order.rate,
+    durationMs: order.durationMs,
+    maxInFlight,
+    write: async () => {
+      const id = order.ids[Math.floor(Math.random() * order.ids.length)]!;
+      const result = await accountAggregate.handle(store, id, { type: 'CreditAccount', amount: '1.00' }, context('creditAccount'));
+      return `${id}:${result.version}`;
+    },
+    onCommit,
+  });
+  const { acknowledged, elapsedMs, ...rest } = loop;
+  return { ...rest, commands: acknowledged, rate: acknowledged / (elapsedMs / 1_000) };
 };
 
 const serve = (databaseUrl: string, send: (message: FromFrontendWriter) => void) => {
