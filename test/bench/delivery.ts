@@ -36,7 +36,7 @@ import { createHttpServer, type HttpServer } from '../../src/server.js';
 import type { CatchUpReport, CellReport, FromClients, ToClients, Transport } from './delivery-clients.js';
 import { maxInFlight, type FromWriter, type ToWriter, type WriteResult } from './delivery-writer.js';
 import type { Bar, Figure, FigureRunner, Goal } from './figure.js';
-import { names, percentile, positive, positives, type Target } from './target.js';
+import { describePostgres, names, percentile, positive, positives, type Target } from './target.js';
 import { runAlone } from './alone.js';
 
 const transports: readonly Transport[] = ['sse', 'ws'];
@@ -576,17 +576,6 @@ type FigureContext = {
   readonly database: string;
 };
 
-const describeDatabase = async (url: string, embedded: boolean): Promise<string> => {
-  const client = postgres(url, { max: 1, onnotice: () => undefined });
-  try {
-    const [row] = await client<{ version: string; fsync: string; synchronous_commit: string }[]>`
-      select version() as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit`;
-    return `PostgreSQL: ${row?.version.split(' on ')[0]} (${embedded ? 'embedded' : 'DATABASE_URL'}), fsync=${row?.fsync}, synchronous_commit=${row?.synchronous_commit}`;
-  } finally {
-    await client.end({ timeout: 5 });
-  }
-};
-
 const measureLatency = async (context: FigureContext): Promise<Figure> => {
   const { target, logger, progress, clients, settings } = context;
   const server = await startServer(target, logger);
@@ -903,7 +892,7 @@ const catchUpFigure = (results: readonly CatchUp[], extraNotes: readonly string[
 /** Runs `measure` with the delivery clients' process, which it stops afterwards. */
 const withClients = async <T>(context: { target: Target; logger: Logger; progress: (line: string) => void }, measure: (figureContext: FigureContext) => Promise<T>): Promise<T> => {
   const settings = readSettings();
-  const database = await describeDatabase(context.target.url, context.target.embedded);
+  const database = await describePostgres(context.target);
   const clients = await startChild<ToClients, FromClients>('client process', './delivery-clients.ts', { CAIRN_DELIVERY_CLIENTS: '1' });
   try {
     return await measure({ ...context, clients, settings, database });

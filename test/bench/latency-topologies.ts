@@ -19,14 +19,13 @@
  * Runs from `npm run bench:latency` (BENCH_SCENARIOS=topologies) and `npm run bench` (part `topologies`).
  */
 import { loadavg } from 'node:os';
-import postgres from 'postgres';
 import { startApp, type App } from '../../src/app.js';
 import type { Logger } from '../../src/logger.js';
 import type { HttpServer } from '../../src/server.js';
 import type { Bar, Figure, FigureRunner } from './figure.js';
 import { Clock, command, serve, sleep, subscribe, summarise, untilReceived, writeAtRest, type Row } from './latency-harness.js';
-import { startBenchPooler, type BenchPooler } from './pgbouncer.js';
-import { positive, type Target } from './target.js';
+import { startPgBouncer, type Pooler } from '../helpers/pgbouncer-process.js';
+import { describePostgres, positive, type Target } from './target.js';
 
 const productionPollMs = 1_000;
 const poolerPoolSize = 20;
@@ -34,7 +33,7 @@ const warmUpCommands = 200;
 
 type Setup = {
   readonly name: string;
-  readonly options: (target: Target, pooler: BenchPooler) => { databaseUrl: string; listenUrl?: string; preparedStatements?: boolean };
+  readonly options: (target: Target, pooler: Pooler) => { databaseUrl: string; listenUrl?: string; preparedStatements?: boolean };
   /** Why the row looks the way it does, with what the run measured of B's relay. */
   readonly why: (b: ListenReport) => string;
 };
@@ -140,17 +139,6 @@ const tableRow = (setup: Setup, measured: Measured) => [
   spread(measured.rows, 'A SSE'),
 ];
 
-const describePostgres = async (url: string, embedded: boolean): Promise<string> => {
-  const client = postgres(url, { max: 1, onnotice: () => undefined });
-  try {
-    const [row] = await client<{ version: string; fsync: string; synchronous_commit: string }[]>`
-      select version() as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit`;
-    return `PostgreSQL: ${row?.version.split(' on ')[0]} (${embedded ? 'embedded' : 'DATABASE_URL'}), fsync=${row?.fsync}, synchronous_commit=${row?.synchronous_commit}`;
-  } finally {
-    await client.end({ timeout: 5 });
-  }
-};
-
 const load = () =>
   loadavg()
     .map((n) => n.toFixed(2))
@@ -158,9 +146,9 @@ const load = () =>
 
 export const topologies: FigureRunner = async ({ target, logger, progress }) => {
   const pace = { commands: positive('BENCH_REST_COMMANDS', 300), intervalMs: positive('BENCH_REST_INTERVAL_MS', 20) };
-  const database = await describePostgres(target.url, target.embedded);
+  const database = await describePostgres(target);
   const loadBefore = load();
-  const pooler = await startBenchPooler(target.url, { poolSize: poolerPoolSize });
+  const pooler = await startPgBouncer(target.url, { poolSize: poolerPoolSize, whoNeedsIt: 'the topology figure' });
   const rows: (string | number)[][] = [];
   const notes: string[] = [];
   const bars: Bar[] = [];

@@ -84,6 +84,18 @@ export const provideTarget = async (logger: Logger): Promise<Target> => {
   }
 };
 
+/** The setup line naming a target's PostgreSQL server, where it runs and its durability settings. */
+export const describePostgres = async (target: Pick<Target, 'url' | 'embedded'>): Promise<string> => {
+  const client = postgres(target.url, { max: 1, onnotice: () => undefined });
+  try {
+    const [row] = await client<{ version: string; fsync: string; synchronous_commit: string }[]>`
+      select version() as version, current_setting('fsync') as fsync, current_setting('synchronous_commit') as synchronous_commit`;
+    return `PostgreSQL: ${row?.version.split(' on ')[0]} (${target.embedded ? 'embedded' : 'DATABASE_URL'}), fsync=${row?.fsync}, synchronous_commit=${row?.synchronous_commit}`;
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+};
+
 /** The p-th percentile of an ascending array. */
 export const percentile = (sorted: ArrayLike<number>, p: number): number =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
