@@ -7,23 +7,13 @@ import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { silentLogger } from '../../src/logger.js';
+import { alive } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/start-embedded.ts', import.meta.url));
 const root = mkdtempSync(path.join(tmpdir(), 'cairn-embedded-'));
 chmodSync(root, 0o755);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** Running, and not a zombie waiting for a parent that does not reap it. */
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
-  return !/^\d+ \(.*\) Z/.test(stat);
-};
 
 /** Runs the fixture in a child process and resolves with the pid of the postgres it started. */
 const startInChild = (dataDir: string) =>

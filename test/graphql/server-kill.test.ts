@@ -13,6 +13,7 @@ import { PostgresEventStore } from '../../src/eventstore/postgres-store.js';
 import type { LogFilter } from '../../src/eventstore/store.js';
 import { testLogger, useIsolatedDatabase } from '../helpers/app.js';
 import type { GraphQLResponse } from '../helpers/graphql.js';
+import { readyPort } from '../helpers/processes.js';
 import { sseParser } from '../helpers/sse.js';
 import { waitFor, within } from '../helpers/wait.js';
 
@@ -40,16 +41,6 @@ const running = new Map<ChildProcess, Promise<void>>();
 afterAll(() => Promise.all([...running.keys()].map(stopServer)));
 
 const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
-
-/** The port from the "cairn is ready" log line, if this is that line. */
-const readyPort = (line: string): number | undefined => {
-  try {
-    const entry = JSON.parse(line) as { msg?: string; graphql?: string };
-    return entry.msg === 'cairn is ready' && entry.graphql ? Number(new URL(entry.graphql).port) : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 const startServer = async (): Promise<ServerProcess> => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {

@@ -63,7 +63,7 @@ export const stopProcess = async (spawned: CairnProcess, signal: NodeJS.Signals 
 };
 
 /** The port of the "cairn is ready" log line, if this is that line. */
-const readyPort = (line: string): number | undefined => {
+export const readyPort = (line: string): number | undefined => {
   try {
     const entry = JSON.parse(line) as { msg?: string; graphql?: string };
     return entry.msg === 'cairn is ready' && entry.graphql ? Number(new URL(entry.graphql).port) : undefined;
