@@ -45,7 +45,7 @@ export type RelayOptions = {
  * finds nothing new costs well under a millisecond; a doubling backoff without this cap waited
  * seconds after a transaction held the fence for seconds.
  */
-export const heldRetryCapMs = 100;
+const heldRetryCapMs = 100;
 
 /**
  * The relay's read: the next batch after `after` up to the fence, whether the fence holds
