@@ -20,6 +20,7 @@ import { json, processManagersHealthPath, serveProcessManagerHealth, serveReadin
 import { attachWebSockets, defaultTimeouts, type ConnectionTimeouts } from './http/websocket.js';
 import { graphiqlPage } from './http/graphiql-page.js';
 import { holdWritesForThisTurn } from './http/batched-writes.js';
+import { eventStreams } from './http/event-stream.js';
 import { corsFor, isSimpleBody, openSecurity, setSecurityHeaders, trustedOrigin, type Security } from './http/security.js';
 import { createMetrics, metricsPath, serveMetrics } from './metrics.js';
 
@@ -65,6 +66,7 @@ export const createGraphQLServer = (
   limits: Limits = defaultLimits,
   shared: SharedResults = new SharedResults(),
   security: Security = openSecurity,
+  eventStreamPingMs?: number,
 ) =>
   createYoga<ServerContext, Context>({
     schema,
@@ -113,6 +115,7 @@ export const createGraphQLServer = (
       shared.plugin(),
       readYourWrites(services),
       limitChunkedBodies(maxBodyBytes),
+      eventStreams(eventStreamPingMs),
     ],
   });
 
@@ -142,7 +145,7 @@ export const createHttpServer = (services: Services, options: HttpServerOptions 
   const clientLimits = options.clientLimits ?? defaultClientLimits;
   const security = options.security ?? openSecurity;
   const shared = new SharedResults();
-  const yoga = createGraphQLServer(services, options.limits ?? defaultLimits, shared, security);
+  const yoga = createGraphQLServer(services, options.limits ?? defaultLimits, shared, security, options.timeouts?.eventStreamPingMs);
   // GraphiQL's bundle (9 MB of editor) loads on the page's first request, not at start-up.
   const graphiql = graphiqlPage(async () =>
     (await import('./graphql/graphiql.js')).graphiqlHtml({ endpoint: graphqlPath, authentication: security.authenticator.enabled }),

@@ -14,8 +14,11 @@ import { connectionsPerClient, tooManyConnections, type ClientLimits } from './c
 /** Bytes a socket may hold unsent before a subscription waits for its client (see `SharedPayloadSocket`). */
 export const sendAheadBytes = 256 * 1024;
 
-/** WebSocket heartbeat interval, and how long a client has to send graphql-ws `connection_init`. */
-export type ConnectionTimeouts = { webSocketPingMs: number; connectionInitTimeoutMs: number };
+/**
+ * WebSocket heartbeat interval, how long a client has to send graphql-ws `connection_init`, and how
+ * often an SSE stream sends a keep-alive comment (`eventStreamPingMs`, 12 s when absent).
+ */
+export type ConnectionTimeouts = { webSocketPingMs: number; connectionInitTimeoutMs: number; eventStreamPingMs?: number };
 export const defaultTimeouts: ConnectionTimeouts = { webSocketPingMs: 12_000, connectionInitTimeoutMs: 5_000 };
 
 type Enveloped = {

@@ -5,7 +5,7 @@ import { useApp, useHttpServer } from '../helpers/app.js';
 import { waitFor, within } from '../helpers/wait.js';
 
 const app = await useApp();
-const { http, port, base } = await useHttpServer(app, { webSocketPingMs: 200, connectionInitTimeoutMs: 300 });
+const { http, port, base } = await useHttpServer(app, { webSocketPingMs: 200, connectionInitTimeoutMs: 300, eventStreamPingMs: 200 });
 const url = `${base}/graphql`;
 
 /** Reads an SSE response as text, chunk by chunk. */
@@ -46,7 +46,7 @@ const closeCode = (socket: WebSocket) =>
 describe('connections', () => {
   it('keeps SSE streams alive with pings', async () => {
     const sse = await openSse();
-    // A ping is an SSE comment line; yoga sends one at once and then on an interval.
+    // A ping is an SSE comment line: one at once, then one every `eventStreamPingMs`.
     await sse.readUntil((text) => (text.match(/^:\n\n/gm) ?? []).length >= 3, 'three pings');
     expect((sse.text.match(/^:\n\n/gm) ?? []).length).toBeGreaterThanOrEqual(3);
     await sse.cancel();

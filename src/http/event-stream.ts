@@ -1,0 +1,154 @@
+import { Readable } from 'node:stream';
+import type { ExecutionResult, GraphQLError } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+
+/** How often an event stream sends a comment, so that proxies keep it open (yoga's interval). */
+export const defaultEventStreamPingMs = 12_000;
+
+const headers = {
+  'Content-Type': 'text/event-stream',
+  Connection: 'keep-alive',
+  'Cache-Control': 'no-cache',
+  'Content-Encoding': 'none',
+};
+
+type Result = ExecutionResult & { readonly stringify?: (value: unknown) => string };
+type FetchAPI = { readonly Response: new (body: Readable, init: { status: number; headers: Record<string, string> }) => Response };
+
+/** An error as the client sees it: without yoga's internal `http` and `unexpected` extensions. */
+const publicError = (error: GraphQLError): unknown => {
+  const json = typeof error.toJSON === 'function' ? error.toJSON() : error;
+  if (!json.extensions || (!('http' in json.extensions) && !('unexpected' in json.extensions))) return json;
+  const { http: _http, unexpected: _unexpected, ...extensions } = json.extensions;
+  return { ...json, extensions: Object.keys(extensions).length > 0 ? extensions : undefined };
+};
+
+/** A result's JSON as yoga writes it: shared results through their cached `stringify`, internals left out. */
+export const resultJson = (result: Result): string => {
+  const stringify = result.stringify ?? JSON.stringify;
+  if (!result.errors?.length && !result.extensions?.http) return stringify(result);
+  const { http: _http, ...extensions } = result.extensions ?? {};
+  return stringify({
+    ...result,
+    ...(result.errors && { errors: result.errors.map(publicError) }),
+    extensions: Object.keys(extensions).length > 0 ? extensions : undefined,
+  });
+};
+
+/**
+ * A subscription's results as a `text/event-stream` body (graphql-sse's distinct connections mode,
+ * the bytes yoga writes), with everything its iterator hands over within one turn of the event
+ * loop pushed as one chunk.
+ *
+ * yoga's own writer pulls each result through a web `ReadableStream` (a Node stream behind a
+ * ponyfill) and encodes two buffers per event: per subscriber per event, a stream pull, promise
+ * helpers and buffers, most of a fanning-out server's CPU and garbage. Here a result becomes a
+ * string appended to the turn's text, and the text goes out once, when the loop turns (a relay
+ * batch, up to `eventsPerTurn` events). The iterator is pulled only while the client reads:
+ * a body the socket cannot take stops the pulls, and the relay's per-subscriber buffer (then the
+ * table) holds the rest, as with yoga's.
+ */
+export const eventStream = (
+  result: AsyncIterable<Result>,
+  fetchAPI: FetchAPI,
+  { signal, pingMs = defaultEventStreamPingMs }: { readonly signal?: AbortSignal; readonly pingMs?: number } = {},
+): Response => {
+  const iterator = result[Symbol.asyncIterator]();
+  let text = ':\n\n'; // a comment first: some browsers show nothing until the body starts
+  let flushing = false;
+  let pumping = false;
+  let full = false; // the body refused more: wait for its `read`
+  let ended = false;
+  let ping: NodeJS.Timeout | undefined;
+
+  const finish = () => {
+    ended = true;
+    clearInterval(ping);
+  };
+  const body = new Readable({
+    read() {
+      full = false;
+      void pump();
+    },
+    destroy(error, callback) {
+      const wasEnded = ended;
+      finish();
+      if (wasEnded) return callback(error);
+      Promise.resolve(iterator.return?.())
+        .catch(() => undefined)
+        .finally(() => callback(error));
+    },
+  });
+  const flush = () => {
+    flushing = false;
+    if (text === '' || body.destroyed) return;
+    const chunk = text;
+    text = '';
+    if (body.push(chunk)) void pump(); // when it stopped for a full turn's text
+    else full = true;
+  };
+  const queue = (more: string) => {
+    text += more;
+    if (flushing) return;
+    flushing = true;
+    setImmediate(flush);
+  };
+  const pump = async () => {
+    if (pumping || ended) return;
+    pumping = true;
+    try {
+      // A client that stops reading stops the pulls once its body holds a high-water mark's worth
+      // (the body's `push` says so, and its `read` asks for more). A turn's text is bounded too,
+      // so an iterator that never waits cannot keep the event loop from turning.
+      while (!ended && !full && text.length < body.readableHighWaterMark) {
+        const step = await iterator.next();
+        if (ended) return;
+        if (step.value != null) queue(`event: next\ndata: ${resultJson(step.value)}\n\n`);
+        if (step.done) {
+          finish();
+          queue('event: complete\ndata:\n\n');
+          setImmediate(() => body.push(null));
+          return;
+        }
+      }
+    } catch (error) {
+      finish();
+      body.destroy(error as Error);
+    } finally {
+      pumping = false;
+    }
+  };
+
+  ping = setInterval(() => {
+    if (!ended && !full && text === '') queue(':\n\n');
+  }, pingMs);
+  ping.unref();
+  // The request's signal ends with its connection (and lets an in-process caller hang up).
+  signal?.addEventListener('abort', () => body.destroy(), { once: true });
+  queue('');
+  return new fetchAPI.Response(body, { status: 200, headers: { ...headers } });
+};
+
+/** The media types a request accepts, without parameters. */
+const accepted = (request: Request): string[] =>
+  (request.headers.get('accept') ?? '')
+    .split(',')
+    .map((type) => type.split(';')[0]!.trim().toLowerCase())
+    .filter(Boolean);
+
+/**
+ * Serves subscription results asked for as `text/event-stream` with `eventStream` instead of yoga's
+ * writer; anything else (single results, multipart) stays with yoga. Listed after yoga's own
+ * result processors, so its choice is the last word.
+ */
+export const eventStreams = (pingMs = defaultEventStreamPingMs): Plugin => ({
+  onResultProcess({ request, result, setResultProcessor }) {
+    if (!isAsyncIterable(result)) return;
+    const types = accepted(request);
+    if (!types.includes('text/event-stream') || types.includes('multipart/mixed')) return;
+    setResultProcessor(
+      (value, fetchAPI) => eventStream(value as AsyncIterable<Result>, fetchAPI as unknown as FetchAPI, { signal: request.signal, pingMs }),
+      'text/event-stream',
+    );
+  },
+});

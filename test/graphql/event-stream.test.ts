@@ -1,0 +1,153 @@
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import { getSSEProcessor } from 'graphql-yoga';
+import { describe, expect, it } from 'vitest';
+import { newId } from '../../src/eventstore/ids.js';
+import { eventStream } from '../../src/http/event-stream.js';
+import { useApp } from '../helpers/app.js';
+import { sseParser } from '../helpers/sse.js';
+import { waitFor } from '../helpers/wait.js';
+
+const app = await useApp({ relayPollMs: 100 });
+const { relay, store } = app.services;
+
+const subscription = `subscription ($id: ID!) { events(aggregateId: $id) { id position } }`;
+
+/** Opens an SSE subscription through yoga and returns its body's chunks as they come, decoded. */
+const openStream = async (aggregateId: string) => {
+  const listening = relay.listenerCount;
+  const hangUp = new AbortController();
+  const response = await app.yoga.fetch('http://cairn.test/graphql', {
+    method: 'POST',
+    signal: hangUp.signal,
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ query: subscription, variables: { id: aggregateId } }),
+  });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toBe('text/event-stream');
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const chunks: string[] = [];
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      chunks.push(decoder.decode(value));
+    }
+  })();
+  // The subscription listens once yoga pulls its first result.
+  await waitFor(() => relay.listenerCount > listening, 'the subscription to listen').catch((error: unknown) => {
+    throw new Error(`${String(error)}: ${JSON.stringify(chunks)}`);
+  });
+  return {
+    chunks,
+    /** The chunks read by the time `events` `next` blocks have come. */
+    until: (events: number) =>
+      waitFor(() => {
+        const parse = sseParser();
+        const seen = chunks.flatMap((chunk) => parse(chunk)).filter((event) => event.event === 'next').length;
+        return seen >= events && chunks;
+      }, `${events} events`),
+    close: async () => {
+      hangUp.abort();
+      await reading.catch(() => undefined);
+    },
+  };
+};
+
+describe('SSE subscriptions', () => {
+  it('writes the events of one commit in one chunk, not one per event', async () => {
+    const aggregateId = newId('chk');
+    const stream = await openStream(aggregateId);
+    try {
+      await store.transaction((session) =>
+        session.appendToStream(
+          { aggregateId, aggregateType: 'Chunked' },
+          Array.from({ length: 10 }, (_, n) => ({ type: 'Numbered', data: { n } })),
+          { expectedVersion: 0, metadata: { correlationId: 'cor', causationId: 'cmd' }, occurredAt: new Date() },
+        ),
+      );
+      const chunks = await stream.until(10);
+      const withEvents = chunks.filter((chunk) => chunk.includes('event: next'));
+      expect(withEvents).toHaveLength(1);
+      const blocks = sseParser()(withEvents[0]!);
+      expect(blocks.map((block) => block.event)).toEqual(Array(10).fill('next'));
+      const positions = blocks.map((block) => (JSON.parse(block.data) as { data: { events: { position: string } } }).data.events.position);
+      expect(new Set(positions).size).toBe(10);
+    } finally {
+      await stream.close();
+    }
+  });
+});
+
+describe('eventStream', () => {
+  const fetchAPI = app.yoga.fetchAPI as unknown as Parameters<typeof eventStream>[1];
+
+  /** The whole body as text, read as a client reads it. */
+  const text = async (response: Response): Promise<string> => {
+    let all = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) all += Buffer.from(chunk).toString();
+    return all;
+  };
+
+  const results = (): ExecutionResult[] => [
+    { data: { events: { id: 'evt_1', position: 'cA' } } },
+    // An operation's error, with the internals yoga strips before sending.
+    {
+      data: null,
+      errors: [new GraphQLError('no such aggregate', { path: ['events'], extensions: { code: 'NOT_FOUND', http: { status: 404 }, unexpected: true } })],
+      extensions: { http: { status: 404 }, cost: 3 },
+    },
+    { data: { events: { id: 'evt_2', position: 'cB' } } },
+  ];
+
+  async function* finite(values: readonly ExecutionResult[]) {
+    yield* values;
+  }
+
+  it('writes the bytes yoga writes for the same results', async () => {
+    const ours = await text(eventStream(finite(results()), fetchAPI));
+    const yogas = await text(await getSSEProcessor()(finite(results()), app.yoga.fetchAPI, 'text/event-stream'));
+    expect(ours).toBe(yogas);
+    expect(ours).toContain('"extensions":{"code":"NOT_FOUND"}');
+    expect(ours.endsWith('event: complete\ndata:\n\n')).toBe(true);
+  });
+
+  it('pulls only while its reader reads, and lets go of the subscription when the client leaves', async () => {
+    let pulls = 0;
+    let returned = false;
+    const endless: AsyncIterable<ExecutionResult> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => ({ done: false, value: { data: { n: ++pulls, pad: 'x'.repeat(1_000) } } }),
+        return: async () => {
+          returned = true;
+          return { done: true, value: undefined };
+        },
+      }),
+    };
+    const hangUp = new AbortController();
+    const response = eventStream(endless, fetchAPI, { signal: hangUp.signal });
+    const reader = response.body!.getReader();
+    await reader.read();
+    // Unread, the body fills to its high-water mark and the pulls stop there.
+    await waitFor(async () => {
+      const before = pulls;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return pulls > 0 && pulls === before;
+    }, 'the pulls to stop');
+    const stalledAt = pulls;
+    expect(stalledAt).toBeLessThan(100);
+    // Reading again lets them go on.
+    for (let read = 0; read < 5; read += 1) await reader.read();
+    await waitFor(() => pulls > stalledAt, 'the pulls to go on');
+    hangUp.abort();
+    await waitFor(() => returned, 'the iterator to be returned');
+  });
+
+  it('ends the body with an error when the subscription fails', async () => {
+    async function* failing() {
+      yield { data: { n: 1 } };
+      throw new Error('lost the database');
+    }
+    await expect(text(eventStream(failing(), fetchAPI))).rejects.toThrow('lost the database');
+  });
+});
