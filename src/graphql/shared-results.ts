@@ -1,5 +1,5 @@
 import type { Plugin } from '@envelop/core';
-import { isAsyncIterable, mapAsyncIterator } from '@envelop/core';
+import { isAsyncIterable } from '@envelop/core';
 import {
   createSourceEventStream,
   execute,
@@ -24,8 +24,11 @@ export type SharedResult = ExecutionResult & { readonly stringify: (value: unkno
  * open servers; one per subject otherwise), since an account reached from a transfer resolves
  * for its owner only.
  */
+/** One event's execution for one operation key: its promise, and its result once it has one. */
+type Execution = { readonly promise: Promise<SharedResult>; result?: SharedResult };
+
 export class SharedResults {
-  private readonly byEvent = new WeakMap<object, Map<string, Promise<SharedResult>>>();
+  private readonly byEvent = new WeakMap<object, Map<string, Execution>>();
   private readonly documentIds = new WeakMap<DocumentNode, number>();
   private readonly made = new WeakSet<object>();
   private readonly json = new WeakMap<SharedResult, string>();
@@ -47,8 +50,7 @@ export class SharedResults {
         setSubscribeFn(async (args) => {
           const source = await createSourceEventStream(args);
           if (!isAsyncIterable(source)) return source;
-          const key = this.operationKey(args);
-          return mapAsyncIterator(source, (payload: unknown) => this.result(payload, key, args));
+          return this.map(source, this.operationKey(args), args);
         });
       },
     };
@@ -94,14 +96,51 @@ export class SharedResults {
     return `${data.slice(0, -tail.length)}"payload":${this.serialised(pending.result)}}`;
   }
 
-  private async result(payload: unknown, key: string, args: ExecutionArgs): Promise<ExecutionResult> {
+  /**
+   * The source's events as results. Every subscriber of a key after the first finds the event's
+   * result made and gets it in the same step as the event, with no promise of its own: per
+   * subscriber per event, this is the one step on the way out that is cairn's to make cheap.
+   */
+  private map(source: AsyncIterable<unknown>, key: string, args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
+    const events = source[Symbol.asyncIterator]();
+    const step = (event: IteratorResult<unknown>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
+      if (event.done) return event as IteratorResult<ExecutionResult>;
+      const result = this.result(event.value, key, args);
+      return 'then' in result ? result.then(done, (error: unknown) => failed(error)) : { done: false, value: result };
+    };
+    const done = (value: ExecutionResult): IteratorResult<ExecutionResult> => ({ done: false, value });
+    // As graphql-js maps a source: a failed execution ends the source and surfaces the error.
+    const failed = async (error: unknown): Promise<never> => {
+      await events.return?.();
+      throw error;
+    };
+    return {
+      next: () => events.next().then(step),
+      return: async () => (await events.return?.()) ?? { done: true, value: undefined },
+      throw: async (error: unknown) => {
+        if (events.throw) return events.throw(error).then(step);
+        await events.return?.();
+        throw error;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    } as AsyncIterableIterator<ExecutionResult>;
+  }
+
+  /** The event's result for this key: the one already made, or a promise of it. */
+  private result(payload: unknown, key: string, args: ExecutionArgs): ExecutionResult | Promise<ExecutionResult> {
     this.deliveries += 1;
     if (typeof payload !== 'object' || payload === null) return this.execute(payload, args);
-    let results = this.byEvent.get(payload);
-    if (!results) this.byEvent.set(payload, (results = new Map()));
-    let shared = results.get(key);
-    if (!shared) results.set(key, (shared = this.execute(payload, args)));
-    return shared;
+    let executions = this.byEvent.get(payload);
+    if (!executions) this.byEvent.set(payload, (executions = new Map()));
+    const made = executions.get(key);
+    if (made) return made.result ?? made.promise;
+    const execution: Execution = {
+      promise: this.execute(payload, args).then((result) => (execution.result = result)),
+    };
+    executions.set(key, execution);
+    return execution.promise;
   }
 
   private async execute(payload: unknown, args: ExecutionArgs): Promise<SharedResult> {
