@@ -36,6 +36,25 @@ export const resultJson = (result: Result): string => {
 };
 
 /**
+ * The bytes of a turn's results, kept with its first result: identical subscriptions are handed
+ * the very same result objects (see SharedResults), so a thousand of them send one buffer, made
+ * once, rather than a thousand copies of the same text. A turn is known by its first and last
+ * result and their count: subscribers of one operation get its events in log order with no gap,
+ * so those three fix everything in between.
+ */
+const turnBytes = new WeakMap<object, { readonly last: object; readonly count: number; readonly bytes: Buffer }>();
+
+const bytesOf = (text: string, results: readonly Result[]): Buffer => {
+  const first = results[0]!;
+  const last = results.at(-1)!;
+  const made = turnBytes.get(first);
+  if (made && made.last === last && made.count === results.length) return made.bytes;
+  const bytes = Buffer.from(text);
+  turnBytes.set(first, { last, count: results.length, bytes });
+  return bytes;
+};
+
+/**
  * A subscription's results as a `text/event-stream` body (graphql-sse's distinct connections mode,
  * the bytes yoga writes), with everything its iterator hands over within one turn of the event
  * loop pushed as one chunk.
@@ -55,6 +74,8 @@ export const eventStream = (
 ): Response => {
   const iterator = result[Symbol.asyncIterator]();
   let text = ':\n\n'; // a comment first: some browsers show nothing until the body starts
+  let results: Result[] = []; // those the turn's text holds
+  let onlyResults = false; // and nothing else (no comment, no end)
   let flushing = false;
   let pumping = false;
   let full = false; // the body refused more: wait for its `read`
@@ -82,13 +103,17 @@ export const eventStream = (
   const flush = () => {
     flushing = false;
     if (text === '' || body.destroyed) return;
-    const chunk = text;
+    const chunk = onlyResults && results.length > 0 ? bytesOf(text, results) : text;
     text = '';
+    results = [];
+    onlyResults = true;
     if (body.push(chunk)) void pump(); // when it stopped for a full turn's text
     else full = true;
   };
-  const queue = (more: string) => {
+  const queue = (more: string, result?: Result) => {
     text += more;
+    if (result) results.push(result);
+    else onlyResults = false;
     if (flushing) return;
     flushing = true;
     setImmediate(flush);
@@ -103,7 +128,7 @@ export const eventStream = (
       while (!ended && !full && text.length < body.readableHighWaterMark) {
         const step = await iterator.next();
         if (ended) return;
-        if (step.value != null) queue(`event: next\ndata: ${resultJson(step.value)}\n\n`);
+        if (step.value != null) queue(`event: next\ndata: ${resultJson(step.value)}\n\n`, step.value);
         if (step.done) {
           finish();
           queue('event: complete\ndata:\n\n');

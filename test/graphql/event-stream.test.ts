@@ -27,10 +27,12 @@ const openStream = async (aggregateId: string) => {
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   const chunks: string[] = [];
+  const raw: Uint8Array[] = [];
   const reading = (async () => {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
+      raw.push(value);
       chunks.push(decoder.decode(value));
     }
   })();
@@ -40,6 +42,7 @@ const openStream = async (aggregateId: string) => {
   });
   return {
     chunks,
+    raw,
     /** The chunks read by the time `events` `next` blocks have come. */
     until: (events: number) =>
       waitFor(() => {
@@ -75,6 +78,27 @@ describe('SSE subscriptions', () => {
       expect(new Set(positions).size).toBe(10);
     } finally {
       await stream.close();
+    }
+  });
+
+  it('sends identical subscriptions the very same bytes, made once', async () => {
+    const aggregateId = newId('chk');
+    const streams = [await openStream(aggregateId), await openStream(aggregateId), await openStream(aggregateId)];
+    try {
+      await store.transaction((session) =>
+        session.appendToStream(
+          { aggregateId, aggregateType: 'Chunked' },
+          Array.from({ length: 5 }, (_, n) => ({ type: 'Numbered', data: { n } })),
+          { expectedVersion: 0, metadata: { correlationId: 'cor', causationId: 'cmd' }, occurredAt: new Date() },
+        ),
+      );
+      for (const stream of streams) await stream.until(5);
+      const withEvents = streams.map((stream) => stream.raw.filter((chunk) => Buffer.from(chunk).includes('event: next')));
+      for (const chunks of withEvents) expect(chunks).toHaveLength(1);
+      expect(withEvents[1]![0]).toBe(withEvents[0]![0]);
+      expect(withEvents[2]![0]).toBe(withEvents[0]![0]);
+    } finally {
+      for (const stream of streams) await stream.close();
     }
   });
 });
