@@ -4,7 +4,7 @@
  * of its own:
  *
  * - queries and mutations are POSTed as JSON, with the headers pane's headers;
- * - a subscription runs over SSE (graphql-sse's distinct connections, as yoga serves it) and its
+ * - a subscription runs over SSE (graphql-sse's distinct connections mode, as the server writes it) and its
  *   results accumulate: the response pane shows every result received, newest first, instead of
  *   only the latest (GraphiQL replaces the pane with each result it is given, so each one it is
  *   given is the whole list so far);
