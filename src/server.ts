@@ -115,7 +115,7 @@ export const createGraphQLServer = (
       shared.plugin(),
       readYourWrites(services),
       limitChunkedBodies(maxBodyBytes),
-      eventStreams(eventStreamPingMs),
+      eventStreams({ ...(eventStreamPingMs !== undefined && { pingMs: eventStreamPingMs }), logger: services.logger }),
     ],
   });
 

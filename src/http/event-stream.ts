@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { Logger } from '../logger.js';
 
 /** How often an event stream sends a comment, so that proxies keep it open (yoga's interval). */
 export const defaultEventStreamPingMs = 12_000;
@@ -70,7 +71,7 @@ const bytesOf = (text: string, results: readonly Result[]): Buffer => {
 export const eventStream = (
   result: AsyncIterable<Result>,
   fetchAPI: FetchAPI,
-  { signal, pingMs = defaultEventStreamPingMs }: { readonly signal?: AbortSignal; readonly pingMs?: number } = {},
+  { signal, pingMs = defaultEventStreamPingMs, logger }: { readonly signal?: AbortSignal; readonly pingMs?: number; readonly logger?: Logger } = {},
 ): Response => {
   const iterator = result[Symbol.asyncIterator]();
   let text = ':\n\n'; // a comment first: some browsers show nothing until the body starts
@@ -86,6 +87,8 @@ export const eventStream = (
     ended = true;
     clearInterval(ping);
   };
+  /** Ends the body after what is queued (the flush was scheduled first). */
+  const end = () => setImmediate(() => body.destroyed || body.push(null));
   const body = new Readable({
     read() {
       full = false;
@@ -132,13 +135,18 @@ export const eventStream = (
         if (step.done) {
           finish();
           queue('event: complete\ndata:\n\n');
-          setImmediate(() => body.push(null));
+          end();
           return;
         }
       }
     } catch (error) {
+      // envelop turns a failing subscription into an error result and an end; should a failure
+      // get here anyway, the stream ends without `complete`, which clients read as a lost
+      // connection and resume from their cursor. (An `error` event on the body would be uncaught:
+      // nothing listens to a body piped into a response, and the process would go down.)
+      logger?.error('an event stream failed; it ends without complete', { error });
       finish();
-      body.destroy(error as Error);
+      end();
     } finally {
       pumping = false;
     }
@@ -166,13 +174,13 @@ const accepted = (request: Request): string[] =>
  * writer; anything else (single results, multipart) stays with yoga. Listed after yoga's own
  * result processors, so its choice is the last word.
  */
-export const eventStreams = (pingMs = defaultEventStreamPingMs): Plugin => ({
+export const eventStreams = ({ pingMs = defaultEventStreamPingMs, logger }: { readonly pingMs?: number; readonly logger?: Logger } = {}): Plugin => ({
   onResultProcess({ request, result, setResultProcessor }) {
     if (!isAsyncIterable(result)) return;
     const types = accepted(request);
     if (!types.includes('text/event-stream') || types.includes('multipart/mixed')) return;
     setResultProcessor(
-      (value, fetchAPI) => eventStream(value as AsyncIterable<Result>, fetchAPI as unknown as FetchAPI, { signal: request.signal, pingMs }),
+      (value, fetchAPI) => eventStream(value as AsyncIterable<Result>, fetchAPI as unknown as FetchAPI, { signal: request.signal, pingMs, ...(logger && { logger }) }),
       'text/event-stream',
     );
   },
