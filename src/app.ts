@@ -1,7 +1,7 @@
 import { connect, type Database } from './db/client.js';
 import { createReadPath } from './db/read-path.js';
 import { watchFence } from './eventstore/fence-watch.js';
-import { createNotifier } from './eventstore/notifier.js';
+import { createNotifier, type DoorbellCounts } from './eventstore/notifier.js';
 import { PostgresEventStore } from './eventstore/postgres-store.js';
 import { ProcessManagerRunner, type ProcessManager } from './eventstore/process-manager.js';
 import { Relay } from './eventstore/relay.js';
@@ -14,6 +14,8 @@ export type Services = ResolverServices & {
   /** The primary's pool: metrics, health and readiness read it. */
   readonly db: Database;
   readonly processManagers: ProcessManagerRunner;
+  /** The NOTIFYs sent after commits, and the commits that needed none (no other instance listened). */
+  readonly doorbell: DoorbellCounts;
 };
 
 export type App = {
@@ -67,7 +69,8 @@ export const startApp = async (options: {
     ...(options.relayReadGapMs !== undefined && { readGapMs: options.relayReadGapMs }),
     ...(options.subscriberBuffer && { subscriberBuffer: options.subscriberBuffer }),
   });
-  const notifier = createNotifier(connection.sql, options.logger, relay.doorbellPayload);
+  // Other instances need a NOTIFY; with none listening it would be a round trip per commit for no one.
+  const notifier = createNotifier(connection.sql, options.logger, relay.doorbellPayload, () => relay.othersMayListen);
   const ringDoorbell = () => {
     relay.poke(); // this instance's subscribers need no round trip
     notifier.ring(); // other instances do
@@ -97,7 +100,7 @@ export const startApp = async (options: {
       ? async () => undefined
       : watchFence({ db: connection.db, logger: options.logger, warnAfterMs: options.fenceWarnMs });
   return {
-    services: { db: connection.db, store, read, relay, processManagers, logger: options.logger, clock },
+    services: { db: connection.db, store, read, relay, processManagers, logger: options.logger, clock, doorbell: notifier },
     close: async () => {
       await stopFenceWatch();
       await processManagers.stop();

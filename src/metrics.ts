@@ -23,10 +23,10 @@ export type Metrics = {
  * gauges are read on scrape, one cheap query each; the relay's figures are read from the relay.
  */
 export const createMetrics = (
-  services: Pick<Services, 'db' | 'relay' | 'store' | 'processManagers'>,
+  services: Pick<Services, 'db' | 'relay' | 'store' | 'processManagers' | 'doorbell'>,
   shared: Pick<SharedResults, 'deliveries' | 'executions' | 'serialisations'>,
 ): Metrics => {
-  const { db, relay, store, processManagers } = services;
+  const { db, relay, store, processManagers, doorbell } = services;
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -180,6 +180,16 @@ export const createMetrics = (
     'cairn_relay_reads_total',
     'Reads of the log by the relay (each reads up to one batch after its cursor); commits that arrive during a read share the next one.',
     () => relay.reads,
+  );
+  total(
+    'cairn_doorbell_notifies_total',
+    "NOTIFYs this instance sent after its commits, for the other instances' relays (coalesced: a burst of commits shares one or two).",
+    () => doorbell.sent,
+  );
+  total(
+    'cairn_doorbell_skipped_total',
+    "Commits that sent no NOTIFY because no other instance's relay was listening (none of their LISTEN-check probes heard for three intervals).",
+    () => doorbell.skipped,
   );
   total(
     'cairn_subscriber_overflows_total',

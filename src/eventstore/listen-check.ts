@@ -13,6 +13,12 @@ export type ListenCheck = {
   readonly healthy: boolean;
   /** Probes not heard back within their interval. */
   readonly missed: number;
+  /**
+   * Whether another instance's relay may be listening: true until three intervals have passed
+   * since the start without another relay's probe (every relay rings one per interval on the
+   * same channel), true for three intervals after one, and true while this check hears nothing.
+   */
+  readonly othersMayListen: boolean;
   /** Rings the first probe and waits up to one interval to hear it. */
   start(): Promise<void>;
   stop(): void;
@@ -31,6 +37,10 @@ export const createListenCheck = (options: {
   const prefix = `${options.id}${marker}`;
   let healthy = true;
   let missed = 0;
+  /** Another relay's probe goes unheard for this long before this instance counts itself alone. */
+  const othersForgottenMs = 3 * options.intervalMs;
+  let startedAt = Infinity;
+  let othersHeardAt = -Infinity;
   let next = 1;
   let outstanding: { readonly n: number; readonly sentAt: number } | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -73,7 +83,8 @@ export const createListenCheck = (options: {
   return {
     heard(payload) {
       if (!payload.includes(marker)) return false;
-      if (payload.startsWith(prefix)) {
+      if (!payload.startsWith(prefix)) othersHeardAt = performance.now();
+      else {
         const n = Number(payload.slice(prefix.length));
         if (outstanding && n >= outstanding.n) outstanding = null;
         setHealthy(true);
@@ -87,7 +98,12 @@ export const createListenCheck = (options: {
     get missed() {
       return missed;
     },
+    get othersMayListen() {
+      const now = performance.now();
+      return !healthy || now - startedAt < othersForgottenMs || now - othersHeardAt < othersForgottenMs;
+    },
     async start() {
+      startedAt = performance.now();
       const heardBack = new Promise<void>((resolve) => (wake = resolve));
       await ring();
       let waited: NodeJS.Timeout | undefined;

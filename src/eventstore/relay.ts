@@ -140,6 +140,14 @@ export class Relay {
     return this.listenCheck.healthy;
   }
 
+  /**
+   * Whether another instance's relay may be listening for doorbells (see ListenCheck): while it
+   * is not, a commit's NOTIFY would reach no one. True while this relay is not listening itself.
+   */
+  get othersMayListen(): boolean {
+    return !this.listening || this.listenCheck.othersMayListen;
+  }
+
   /** Probes the LISTEN connection did not hear back in time. */
   get missedListenProbes(): number {
     return this.listenCheck.missed;

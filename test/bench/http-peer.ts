@@ -29,7 +29,7 @@ import { createHttpServer } from '../../src/server.js';
 import { Created, getApplication, on } from './emmett-expressjs.js';
 import type { BenchContext, Figure, FigureRunner } from './figure.js';
 import { positive, positives } from './target.js';
-import { describeServer, httpRun, metadataOf, settled, startPeer, transactionData, type HttpRun, type Peer, type Timing, type TransactionCreated } from './throughput.js';
+import { benchAppOptions, describeServer, httpRun, metadataOf, runningAlone, settled, startPeer, transactionData, type HttpRun, type Peer, type Timing, type TransactionCreated } from './throughput.js';
 import { runAlone } from './alone.js';
 
 const currencyPattern = /^[A-Z]{3}$/;
@@ -100,8 +100,9 @@ export const httpPeer: FigureRunner = async (context: BenchContext) => {
   let server = '';
   try {
     server = await describeServer(admin);
-    const app = await startApp({ databaseUrl: context.target.url, logger: context.logger, relayPollMs: 60_000, poolSize: top + 4, processManagers: [] });
+    const app = await startApp({ ...benchAppOptions(context), poolSize: top + 4 });
     closers.push(() => app.close());
+    await runningAlone(app);
     const cairnHttp = createHttpServer(app.services);
     closers.push(() => cairnHttp.close());
     const cairnUrl = `${await listen(cairnHttp.server)}/graphql`;
@@ -142,7 +143,7 @@ const figure = (
     setup: [
       facts.server,
       `concurrency ${facts.concurrencies.join(', ')}: autocannon 9 in one worker thread of the bench process, connections = concurrency, pipelining 1, keep-alive; per run a ${facts.timing.warmupMs} ms autocannon run, then a ${facts.timing.durationMs} ms measured one (BENCH_HTTP_PEER_WARMUP_MS, BENCH_HTTP_PEER_MS); cairn then Emmett at each concurrency`,
-      'cairn: POST /graphql `mutation { createTransaction(input: { currency: "EUR", amount: "12.34" }) { __typename } }` on `startApp` (no process managers, relay listening, safety poll 60 s) + `createHttpServer`; counted when 2xx with the success body',
+      'cairn: POST /graphql `mutation { createTransaction(input: { currency: "EUR", amount: "12.34" }) { __typename } }` on `startApp` (no process managers, relay listening, safety poll 60 s, measured once it knows it runs alone, so no NOTIFY after commits) + `createHttpServer`; counted when 2xx with the success body',
       `Emmett: express 4.22 with emmett-expressjs 0.42.0's request path (getApplication: express.json, urlencoded, router, problem-details errors; \`on\`; \`Created\` → 201 \`{ id }\` and a Location header), POST /transactions ${JSON.stringify(transactionData)}; the handler validates currency and amount, then \`appendToStream('Transaction-<id>', [TransactionCreated])\` on @event-driven-io/emmett-postgresql 0.42.0 (node-postgres pool of ${Math.max(...facts.concurrencies)}) with the inline SQL-row projection of the kernel-level peer; counted when 2xx`,
       'both servers on 127.0.0.1 in the bench process, each on a database of its own on the same PostgreSQL server; "rows" are the projection rows created during the measured run (requests in flight when autocannon stops still commit)',
     ],

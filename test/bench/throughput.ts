@@ -275,6 +275,27 @@ const cannon = (url: string, connections: number, durationMs: number) =>
 
 const countViews = async (sql: postgres.Sql) => Number((await sql`select count(*)::int as n from projection.transaction_views`)[0]!.n);
 
+/** `startApp` as the command figures run it: no process managers, a slow safety poll, probes every second. */
+export const benchAppOptions = (context: BenchContext) => ({
+  databaseUrl: context.target.url,
+  logger: context.logger,
+  relayPollMs: 60_000,
+  listenCheckMs: 1_000,
+  processManagers: [],
+});
+
+/**
+ * Waits until the instance knows that no other instance listens (no other relay's LISTEN-check
+ * probe for three intervals), as a server running alone does a few seconds after it starts:
+ * from then on its commits send no NOTIFY.
+ */
+export const runningAlone = async (app: App): Promise<void> => {
+  for (const deadline = Date.now() + 30_000; app.services.relay.othersMayListen; ) {
+    if (Date.now() > deadline) throw new Error('the instance still hears another instance after 30 s: is something else listening on this database?');
+    await sleep(50);
+  }
+};
+
 /** The number of transaction rows once requests still in flight when autocannon stopped have committed. */
 export const settled = async (count: () => Promise<number>) => {
   for (let last = await count(), deadline = Date.now() + 10_000; ; ) {
@@ -338,9 +359,10 @@ const openSubjects = async (context: BenchContext, admin: postgres.Sql, closers:
   const ceilingSql = postgres(context.target.url, { max: top, fetch_types: false, onnotice: () => undefined });
   closers.push(() => ceilingSql.end({ timeout: 5 }));
   // The relay's safety poll is slowed so it does not read the ceiling's rows during its runs;
-  // the doorbell still rings after every command, as in production.
-  const app = await startApp({ databaseUrl: context.target.url, logger: context.logger, relayPollMs: 60_000, poolSize: top + 4, processManagers: [] });
+  // the doorbell still pokes the relay after every command, as in production.
+  const app = await startApp({ ...benchAppOptions(context), poolSize: top + 4 });
   closers.push(() => app.close());
+  await runningAlone(app);
   const http: HttpServer = createHttpServer(app.services);
   closers.push(() => http.close());
   await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
@@ -459,7 +481,7 @@ const figures = (results: Results, facts: Facts): Figure[] => {
     title: 'Kernel: createTransaction through handleCommand, no HTTP',
     setup: [
       ...common,
-      '`createTransaction` on the store `startApp` wires (PostgresEventStore, postgres.js pool of 36, doorbell after commit: relay poke + coalesced NOTIFY; the relay reads the outbox after every commit), no process managers',
+      '`createTransaction` on the store `startApp` wires (PostgresEventStore, postgres.js pool of 36, doorbell after commit: relay poke; the relay reads the outbox after every commit), no process managers; measured once the instance knows it runs alone (no other relay\'s LISTEN probe for three 1 s intervals), so its commits send no NOTIFY, as a lone server\'s do',
       "the relay's safety poll is set to 60 s so it does not read the ceiling's rows while those run; before each kernel run the relay catches up (not measured)",
     ],
     columns: ['concurrency', 'commands/s', 'p50 ms', 'p99 ms', 'errors', '÷ ceiling (writes)', '÷ ceiling (all)'],

@@ -50,6 +50,29 @@ describe('the relay’s LISTEN check', () => {
     expect(check.healthy).toBe(true);
   });
 
+  it('tells whether another instance may listen: yes at first, no after quiet intervals, yes on another’s probe or while deaf', async () => {
+    const check: ReturnType<typeof createListenCheck> = createListenCheck({
+      id: 'relay_alone',
+      intervalMs: 30,
+      logger: testLogger,
+      send: async (payload) => void check.heard(payload),
+    });
+    await check.start();
+    expect(check.othersMayListen).toBe(true); // too soon to know
+    await waitFor(() => !check.othersMayListen, 'the check to find no other instance');
+    expect(check.heard('relay_other:probe:7')).toBe(true);
+    expect(check.othersMayListen).toBe(true);
+    await waitFor(() => !check.othersMayListen, 'the other instance to be forgotten once its probes stop');
+    check.stop();
+
+    // A LISTEN connection that hears nothing cannot tell: it assumes others listen.
+    const deafCheck = createListenCheck({ id: 'relay_deaf', intervalMs: 30, logger: testLogger, send: async () => undefined });
+    await deafCheck.start();
+    await waitFor(() => !deafCheck.healthy, 'the deaf check to notice');
+    expect(deafCheck.othersMayListen).toBe(true);
+    deafCheck.stop();
+  });
+
   it('hears its probes back on a direct connection', async () => {
     expect(healthy.services.relay.listenHealthy).toBe(true);
     expect(healthy.services.relay.ready).toBe(true);
