@@ -14,6 +14,16 @@ const { relay, store } = app.services;
 
 const subscription = `subscription ($id: ID!) { events(aggregateId: $id) { id position } }`;
 
+/** Appends `count` events to a new stream of `aggregateId`, in one transaction. */
+const appendNumbered = (aggregateId: string, count: number) =>
+  store.transaction((session) =>
+    session.appendToStream(
+      { aggregateId, aggregateType: 'Chunked' },
+      Array.from({ length: count }, (_, n) => ({ type: 'Numbered', data: { n } })),
+      { expectedVersion: 0, metadata: { correlationId: 'cor', causationId: 'cmd' }, occurredAt: new Date() },
+    ),
+  );
+
 /** Opens an SSE subscription through yoga and returns its body's chunks as they come, decoded. */
 const openStream = async (aggregateId: string) => {
   const listening = relay.listenerCount;
@@ -64,13 +74,7 @@ describe('SSE subscriptions', () => {
     const aggregateId = newId('chk');
     const stream = await openStream(aggregateId);
     try {
-      await store.transaction((session) =>
-        session.appendToStream(
-          { aggregateId, aggregateType: 'Chunked' },
-          Array.from({ length: 10 }, (_, n) => ({ type: 'Numbered', data: { n } })),
-          { expectedVersion: 0, metadata: { correlationId: 'cor', causationId: 'cmd' }, occurredAt: new Date() },
-        ),
-      );
+      await appendNumbered(aggregateId, 10);
       const chunks = await stream.until(10);
       const withEvents = chunks.filter((chunk) => chunk.includes('event: next'));
       expect(withEvents).toHaveLength(1);
@@ -87,13 +91,7 @@ describe('SSE subscriptions', () => {
     const aggregateId = newId('chk');
     const streams = [await openStream(aggregateId), await openStream(aggregateId), await openStream(aggregateId)];
     try {
-      await store.transaction((session) =>
-        session.appendToStream(
-          { aggregateId, aggregateType: 'Chunked' },
-          Array.from({ length: 5 }, (_, n) => ({ type: 'Numbered', data: { n } })),
-          { expectedVersion: 0, metadata: { correlationId: 'cor', causationId: 'cmd' }, occurredAt: new Date() },
-        ),
-      );
+      await appendNumbered(aggregateId, 5);
       for (const stream of streams) await stream.until(5);
       const withEvents = streams.map((stream) => stream.raw.filter((chunk) => Buffer.from(chunk).includes('event: next')));
       for (const chunks of withEvents) expect(chunks).toHaveLength(1);
@@ -109,13 +107,7 @@ describe('a subscription that fails', () => {
   it('tells the client with a masked error and an end, lets go of the relay, and the server lives on', async () => {
     const { base } = await useHttpServer(app);
     // Something to catch up on, so the subscription reads the table first: that read fails.
-    await store.transaction((session) =>
-      session.appendToStream({ aggregateId: newId('chk'), aggregateType: 'Chunked' }, [{ type: 'Numbered', data: { n: 0 } }], {
-        expectedVersion: 0,
-        metadata: { correlationId: 'cor', causationId: 'cmd' },
-        occurredAt: new Date(),
-      }),
-    );
+    await appendNumbered(newId('chk'), 1);
     vi.spyOn(app.services.read, 'readerAt').mockRejectedValueOnce(new Error('the replica went away'));
     onTestFinished(() => void vi.restoreAllMocks());
     const listening = relay.listenerCount;
