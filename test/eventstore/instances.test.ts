@@ -42,6 +42,8 @@ describe('three instances, one database', () => {
     const perWriter = 4;
     const total = writers * perWriter;
     await introduce(instances[0]!.services.store, aggregateType);
+    // Subscriptions start from each relay's position: each must have read the introduction first.
+    await Promise.all(instances.map((app) => app.services.relay.settle()));
     const subscribers = await Promise.all(yogas.map((yoga) => subscribeSse(yoga, subscription, { type: aggregateType })));
     try {
       await Promise.all(

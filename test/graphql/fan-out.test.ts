@@ -109,6 +109,7 @@ describe('fan-out to many subscribers', () => {
   it('executes and serialises each event once per distinct operation, however many subscribe to it', async () => {
     const t = `Fan_${newId('t').slice(2, 12)}`;
     await introduce(store, t);
+    await relay.settle(); // subscriptions from now start after the introduction
     await noSubscribers();
     const same = [
       ...(await Promise.all([1, 2, 3, 4].map(() => sse(withData, { t })))).map((subscription) => subscription.payloads),
@@ -143,6 +144,7 @@ describe('fan-out to many subscribers', () => {
     const t = `Stall_${newId('t').slice(2, 12)}`;
     const events = 50_000;
     await introduce(store, t);
+    await relay.settle(); // subscriptions from now start after the introduction
     await noSubscribers();
     const overflowsBefore = relay.overflows;
     // Each selects the events' 1 kB payloads and stops reading at once: 50 MB no socket buffer absorbs.
@@ -193,6 +195,7 @@ describe('fan-out to many subscribers', () => {
   it('releases the subscription of a stalled graphql-ws client once the heartbeat ends its socket', async () => {
     const t = `Gone_${newId('t').slice(2, 12)}`;
     await introduce(store, t);
+    await relay.settle(); // subscriptions from now start after the introduction
     await noSubscribers();
     const gone = openPausableWs(withData, { t }, beating.port);
     await waitFor(() => relay.listenerCount === idle + 1, 'the subscriber to listen');
