@@ -12,6 +12,9 @@ import { isAdmin, type Principal } from '../auth/principal.js';
 /** A result shared by every subscriber of one operation, with its JSON computed at most once. */
 export type SharedResult = ExecutionResult & { readonly stringify: (value: unknown) => string };
 
+/** One event's execution for one operation key: its promise, and its result once it has one. */
+type Execution = { readonly promise: Promise<SharedResult>; result?: SharedResult };
+
 /**
  * Live subscribers are handed the very same event objects by the relay, so subscribers running
  * the same operation with the same variables can share each event's execution and its JSON: a
@@ -24,9 +27,6 @@ export type SharedResult = ExecutionResult & { readonly stringify: (value: unkno
  * open servers; one per subject otherwise), since an account reached from a transfer resolves
  * for its owner only.
  */
-/** One event's execution for one operation key: its promise, and its result once it has one. */
-type Execution = { readonly promise: Promise<SharedResult>; result?: SharedResult };
-
 export class SharedResults {
   private readonly byEvent = new WeakMap<object, Map<string, Execution>>();
   private readonly documentIds = new WeakMap<DocumentNode, number>();
@@ -106,9 +106,9 @@ export class SharedResults {
     const step = (event: IteratorResult<unknown>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
       if (event.done) return event as IteratorResult<ExecutionResult>;
       const result = this.result(event.value, key, args);
-      return 'then' in result ? result.then(done, (error: unknown) => failed(error)) : { done: false, value: result };
+      return 'then' in result ? result.then(ready, (error: unknown) => failed(error)) : ready(result);
     };
-    const done = (value: ExecutionResult): IteratorResult<ExecutionResult> => ({ done: false, value });
+    const ready = (value: ExecutionResult): IteratorResult<ExecutionResult> => ({ done: false, value });
     // As graphql-js maps a source: a failed execution ends the source and surfaces the error.
     const failed = async (error: unknown): Promise<never> => {
       await events.return?.();

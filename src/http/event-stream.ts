@@ -4,7 +4,7 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
 
 /** How often an event stream sends a comment, so that proxies keep it open (yoga's interval). */
-export const defaultEventStreamPingMs = 12_000;
+const defaultEventStreamPingMs = 12_000;
 
 const headers = {
   'Content-Type': 'text/event-stream',
@@ -25,7 +25,7 @@ const publicError = (error: GraphQLError): unknown => {
 };
 
 /** A result's JSON as yoga writes it: shared results through their cached `stringify`, internals left out. */
-export const resultJson = (result: Result): string => {
+const resultJson = (result: Result): string => {
   const stringify = result.stringify ?? JSON.stringify;
   if (!result.errors?.length && !result.extensions?.http) return stringify(result);
   const { http: _http, ...extensions } = result.extensions ?? {};
