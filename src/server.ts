@@ -19,7 +19,6 @@ import { connectionsPerClient, defaultClientLimits, tooManyConnections, type Cli
 import { json, processManagersHealthPath, serveProcessManagerHealth, serveReadiness } from './http/health.js';
 import { attachWebSockets, defaultTimeouts, type ConnectionTimeouts } from './http/websocket.js';
 import { graphiqlPage } from './http/graphiql-page.js';
-import { holdWritesForThisTurn } from './http/batched-writes.js';
 import { eventStreams } from './http/event-stream.js';
 import { corsFor, isSimpleBody, openSecurity, setSecurityHeaders, trustedOrigin, type Security } from './http/security.js';
 import { createMetrics, metricsPath, serveMetrics } from './metrics.js';
@@ -50,15 +49,6 @@ export const requestIdOf = (header: string | string[] | undefined | null): strin
 
 /** A line of yoga's own: its message when it gives one, else what kind of value it logged. */
 const yogaLine = (args: unknown[]): string => (typeof args[0] === 'string' ? args[0] : args[0] instanceof Error ? 'yoga: an error' : 'yoga');
-
-/** An event stream's writes within one turn of the event loop leave in one system call (see `holdWritesForThisTurn`). */
-const batchEventStreamWrites = (res: ServerResponse): void => {
-  const write = res.write;
-  res.write = function (this: ServerResponse, ...args: Parameters<ServerResponse['write']>) {
-    holdWritesForThisTurn(this.socket);
-    return (write as (...rest: unknown[]) => boolean).apply(this, args);
-  } as ServerResponse['write'];
-};
 
 /** Builds the yoga instance without listening: tests call `yoga.fetch` in process. */
 export const createGraphQLServer = (
@@ -175,7 +165,6 @@ export const createHttpServer = (services: Services, options: HttpServerOptions 
     if (req.headers.accept?.includes('text/event-stream')) {
       const place = connections.admit(req);
       if (!place.admitted) return json(res, 429, tooManyConnections(clientLimits.maxConnectionsPerClient));
-      batchEventStreamWrites(res);
       streams.add(res);
       res.once('close', () => {
         streams.delete(res);
