@@ -1,9 +1,9 @@
-import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Database, Executor, Transaction } from '../db/client.js';
 import { appendStatement, type AppendedRow } from './append-statement.js';
 import { send } from './raw.js';
-import { eventColumns, toRecordedEvent, type EventRow } from './rows.js';
+import { eventColumns, eventColumnsWithoutPayload, toEventWithoutPayload, toRecordedEvent, type EventRow } from './rows.js';
 import { commitSafe } from './fence.js';
 import { ConcurrencyConflictError, EventStoreError } from './errors.js';
 import { newId } from './ids.js';
@@ -19,28 +19,12 @@ import type {
   StreamRef,
 } from './store.js';
 import { events, idempotencyKeys, snapshots } from './tables.js';
-import type { Event, EventMetadata, LogPosition, RecordedEvent, Snapshot } from './types.js';
+import type { Event, LogPosition, RecordedEvent, Snapshot } from './types.js';
 
 /** A session on PostgreSQL exposes its Drizzle transaction so inline projections write with it. */
 export interface PostgresSession extends EventStoreSession {
   readonly tx: Transaction;
 }
-
-/** A row of `es.events` as Drizzle selects it (camel case); raw SQL reads give `EventRow` (rows.ts). */
-type EventTableRow = typeof events.$inferSelect;
-
-const toRecorded = (row: EventTableRow): RecordedEvent => ({
-  id: row.id,
-  type: row.type,
-  data: row.data as Record<string, unknown>,
-  aggregateId: row.aggregateId,
-  aggregateType: row.aggregateType,
-  version: row.version,
-  metadata: row.metadata as EventMetadata,
-  occurredAt: row.occurredAt,
-  recordedAt: row.recordedAt,
-  logPosition: { transactionId: BigInt(row.transactionId), position: row.position },
-});
 
 /** The first key of cairn's transaction-scoped advisory locks, one space per kind of thing locked. */
 export const lockSpaces = { stream: 1, idempotencyKey: 2, processManager: 3 } as const;
@@ -60,6 +44,9 @@ export const tryAdvisoryLock = (space: number, key: string): SQL =>
 const lockText = 'select pg_advisory_xact_lock($1::int, hashtext($2))';
 
 const streamColumns = new PgDialect().sqlToQuery(eventColumns).sql;
+const columnsWithoutPayload = new PgDialect().sqlToQuery(eventColumnsWithoutPayload).sql;
+/** Only events of transactions older than every running one (see fence.ts). */
+const commitSafeText = new PgDialect().sqlToQuery(commitSafe(sql.raw('e.transaction_id'))).sql;
 /** One stream's events after a version, oldest first; $3 caps how many. */
 const readStreamText = `select ${streamColumns} from es.events e where e.aggregate_id = $1 and e.version > $2 order by e.version limit $3`;
 /** The same, after the latest snapshot's version too (0 when there is none). */
@@ -117,27 +104,23 @@ export class PostgresEventReader implements EventReader {
   }
 
   async readLog(options: ReadLogOptions): Promise<RecordedEvent[]> {
-    const conditions: SQL[] = [commitSafe(events.transactionId)];
+    const params: unknown[] = [];
+    const parameter = (value: unknown) => `$${params.push(value)}`;
+    const conditions = [commitSafeText];
     if (options.after) {
-      conditions.push(
-        sql`(${events.transactionId}, ${events.position}) > (${String(options.after.transactionId)}::xid8, ${options.after.position})`,
-      );
+      conditions.push(`(e.transaction_id, e.position) > (${parameter(String(options.after.transactionId))}::xid8, ${parameter(String(options.after.position))}::bigint)`);
     }
     if (options.until) {
-      conditions.push(
-        sql`(${events.transactionId}, ${events.position}) <= (${String(options.until.transactionId)}::xid8, ${options.until.position})`,
-      );
+      conditions.push(`(e.transaction_id, e.position) <= (${parameter(String(options.until.transactionId))}::xid8, ${parameter(String(options.until.position))}::bigint)`);
     }
-    if (options.aggregateId !== undefined) conditions.push(eq(events.aggregateId, options.aggregateId));
-    if (options.aggregateType !== undefined) conditions.push(eq(events.aggregateType, options.aggregateType));
-    if (options.types !== undefined) conditions.push(inArray(events.type, [...options.types]));
-    const rows = await this.db
-      .select()
-      .from(events)
-      .where(and(...conditions))
-      .orderBy(asc(events.transactionId), asc(events.position))
-      .limit(options.limit);
-    return rows.map(toRecorded);
+    if (options.aggregateId !== undefined) conditions.push(`e.aggregate_id = ${parameter(options.aggregateId)}`);
+    if (options.aggregateType !== undefined) conditions.push(`e.aggregate_type = ${parameter(options.aggregateType)}`);
+    if (options.types !== undefined) conditions.push(options.types.length === 0 ? 'false' : `e.type in (${options.types.map(parameter).join(', ')})`);
+    const columns = options.withoutPayload ? columnsWithoutPayload : streamColumns;
+    const text = `select ${columns} from es.events e where ${conditions.join(' and ')}
+      order by e.transaction_id, e.position limit ${parameter(options.limit)}`;
+    const rows = await send<EventRow>(this.db, text, params);
+    return rows.map(options.withoutPayload ? toEventWithoutPayload : toRecordedEvent);
   }
 
   async hasEvent(at: LogPosition): Promise<boolean> {

@@ -22,6 +22,39 @@ export const eventColumns = sql.raw(
    e.aggregate_type, e.version, e.type, e.data, e.metadata, e.occurred_at, e.recorded_at`,
 );
 
+/** postgres.js hands over timestamps as Dates already; a copy per event was only garbage. */
+const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
+
+/** The columns of an EventRow but `data` and `metadata`. */
+export const eventColumnsWithoutPayload = sql.raw(
+  `e.transaction_id::text as transaction_id, e.position::text as position, e.id, e.aggregate_id,
+   e.aggregate_type, e.version, e.type, e.occurred_at, e.recorded_at`,
+);
+
+const notRead = (field: string) => () => {
+  throw new Error(`this event's ${field} was not read (readLog withoutPayload)`);
+};
+
+/** An event read without its payload: reading `data` or `metadata` is a bug, and throws. */
+const withoutPayload = Object.freeze(
+  Object.create(Object.prototype, {
+    data: { get: notRead('data'), enumerable: false },
+    metadata: { get: notRead('metadata'), enumerable: false },
+  }) as object,
+);
+
+export const toEventWithoutPayload = (row: Omit<EventRow, 'data' | 'metadata'>): RecordedEvent =>
+  Object.assign(Object.create(withoutPayload) as RecordedEvent, {
+    id: row.id,
+    type: row.type,
+    aggregateId: row.aggregate_id,
+    aggregateType: row.aggregate_type,
+    version: row.version,
+    occurredAt: asDate(row.occurred_at),
+    recordedAt: asDate(row.recorded_at),
+    logPosition: { transactionId: BigInt(row.transaction_id), position: BigInt(row.position) },
+  });
+
 export const toRecordedEvent = (row: EventRow): RecordedEvent => ({
   id: row.id,
   type: row.type,
@@ -30,7 +63,7 @@ export const toRecordedEvent = (row: EventRow): RecordedEvent => ({
   aggregateType: row.aggregate_type,
   version: row.version,
   metadata: row.metadata,
-  occurredAt: new Date(row.occurred_at),
-  recordedAt: new Date(row.recorded_at),
+  occurredAt: asDate(row.occurred_at),
+  recordedAt: asDate(row.recorded_at),
   logPosition: { transactionId: BigInt(row.transaction_id), position: BigInt(row.position) },
 });

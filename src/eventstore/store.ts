@@ -40,6 +40,12 @@ export type ReadLogOptions = LogFilter & {
   /** At or before this position (used to close a catch-up at the relay's position). */
   readonly until?: LogPosition;
   readonly limit: number;
+  /**
+   * Leave out each event's `data` and `metadata`, for a reader that needs neither (a
+   * subscription selecting only positions, ids, types…); reading either then throws. A store may
+   * return them anyway.
+   */
+  readonly withoutPayload?: boolean;
 };
 
 export type IdempotencyRecord = {

@@ -9,6 +9,7 @@ import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { isTypedEvent, registerTypedEvent } from './event-types.js';
 import { logFilter } from './log-filter.js';
+import { columnFields, selectsNoPayload } from './payload-free.js';
 import { connectionType, pageSize, toConnection } from './connection.js';
 import { userInputError } from './errors.js';
 
@@ -67,7 +68,13 @@ export const eventType = <E extends Event>(
   return builder.objectRef<RecordedEvent<E>>(type).implement({
     description,
     interfaces: [EventInterface as never],
-    fields: fields as never,
+    fields: ((t: Parameters<typeof fields>[0]) => {
+      const defined = fields(t);
+      // A payload field named like a column field would be read without its payload (see payload-free.ts).
+      const clash = Object.keys(defined).find((name) => columnFields.has(name));
+      if (clash !== undefined) throw new Error(`event type ${type}: the field ${clash} is the Event interface's; name the payload field otherwise`);
+      return defined;
+    }) as never,
   });
 };
 
@@ -164,7 +171,7 @@ builder.subscriptionFields((t) => ({
       aggregateType: t.arg.string({ description: 'Only events of this aggregate type.' }),
       types: t.arg.stringList({ description: 'Only events of these types.' }),
     },
-    subscribe: async (_, args, context) => {
+    subscribe: async (_, args, context, info) => {
       const { services } = context;
       if (args.fromStart && args.after != null) {
         userInputError(new ValidationError('give either `after` or `fromStart: true`, not both', 'fromStart'));
@@ -182,6 +189,7 @@ builder.subscriptionFields((t) => ({
         ...filter,
         after,
         catchUpReader: async (lsn) => (await services.read.readerAt(lsn)).store,
+        withoutPayload: selectsNoPayload(info),
       });
       return readableEvents(events, context.principal, services);
     },

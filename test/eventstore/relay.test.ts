@@ -376,6 +376,43 @@ describe('log subscription on the relay', () => {
     expect(numbers(await take(events, 1))).toEqual([10]);
   });
 
+  it('asks for its next page of the table while its reader still works through the current one', async () => {
+    const type = freshType();
+    const start = relay.cursor;
+    for (let n = 0; n < 5; n++) await appendTyped(type, n);
+    await relay.settle();
+    const reads: number[] = [];
+    const counting: EventStore = Object.assign(Object.create(store) as EventStore, {
+      readLog: (options: Parameters<EventStore['readLog']>[0]) => {
+        reads.push(performance.now());
+        return store.readLog(options);
+      },
+    });
+    const events = subscribeToLog(relay, counting, { aggregateType: type, after: start, pageSize: 2 });
+    onTestFinished(async () => void (await within(events.return(undefined), 'the subscription to close')));
+
+    // Holding the first event of the first page, it has asked for the second page already.
+    expect(numbers(await take(events, 1))).toEqual([0]);
+    expect(reads).toHaveLength(2);
+    expect(numbers(await take(events, 4))).toEqual([1, 2, 3, 4]);
+    // Pages 2 and 3; the short third page ends the catch-up, with no fourth read.
+    expect(reads).toHaveLength(3);
+  });
+
+  it('reads the table without payloads when asked, and live events keep theirs', async () => {
+    const type = freshType();
+    const start = relay.cursor;
+    await appendTyped(type, 0);
+    await relay.settle();
+    const events = follow({ aggregateType: type, after: start, withoutPayload: true });
+    const [fromTable] = await take(events, 1);
+    expect(fromTable).toMatchObject({ type: 'Probed', aggregateType: type, version: 1 });
+    expect(() => fromTable!.data).toThrow(/data was not read/);
+    expect(() => fromTable!.metadata).toThrow(/metadata was not read/);
+    await appendTyped(type, 1);
+    expect(numbers(await take(events, 1))).toEqual([1]);
+  });
+
   it('falls back to the table when a slow reader overflows its buffer', async () => {
     const type = freshType();
     const events = follow({ aggregateType: type, bufferLimit: 3, pageSize: 2 });

@@ -11,6 +11,7 @@ import {
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { printedSchema, schemaFile } from '../../src/cli/print-schema.js';
+import { columnFields } from '../../src/graphql/payload-free.js';
 import { schema } from '../../src/graphql/schema.js';
 
 const ownTypes = (): GraphQLNamedType[] =>
@@ -115,6 +116,20 @@ describe('the GraphQL contract', () => {
       metadata: 'JSON!',
       occurredAt: 'DateTime!',
     });
+  });
+
+  it("answers the column fields of every event type with the Event interface's own fields (payload-free reads rely on it)", () => {
+    const event = namedType('Event');
+    if (!isInterfaceType(event)) throw new Error('Event is not an interface');
+    const implementations = schema.getImplementations(event).objects;
+    expect(implementations.length).toBeGreaterThan(10);
+    for (const type of implementations) {
+      for (const name of columnFields) {
+        if (name === '__typename') continue;
+        // Pothos copies an interface field into each implementation with its description and resolver.
+        expect(type.getFields()[name]?.description, `${type.name}.${name}`).toBe(event.getFields()[name]?.description);
+      }
+    }
   });
 
   it('types the transaction events as Events with typed payload fields', () => {

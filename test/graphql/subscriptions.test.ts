@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import WebSocket from 'ws';
 import { decodeCursor, encodeCursor } from '../../src/eventstore/cursor.js';
 import { newId } from '../../src/eventstore/ids.js';
+import { PostgresEventReader } from '../../src/eventstore/postgres-store.js';
 import { createHttpServer, type HttpServer } from '../../src/server.js';
 import { useApp } from '../helpers/app.js';
 import { execute, subscribeSse, type GraphQLResponse } from '../helpers/graphql.js';
@@ -223,6 +224,40 @@ describe('events subscription over SSE', () => {
       ['TransactionCompleted', 2],
     ]);
     expect(events.map((event) => event.id)).toEqual((await streamOf(id)).map((event) => event.id));
+  });
+
+  it("reads the table without events' payloads when the selection needs none of them, and with them otherwise", async () => {
+    const earlier = await createTransaction();
+    const id = await createTransaction(newId('tx'), inProcess, '10.25');
+    const [cursorEvent] = await streamOf(earlier);
+    const readLog = vi.spyOn(PostgresEventReader.prototype, 'readLog');
+    onTestFinished(() => readLog.mockRestore());
+    const reads = () => readLog.mock.calls.map(([options]) => options).filter((options) => options.aggregateId === id);
+    const catchUp = async (selection: string, fragments = '') => {
+      readLog.mockClear();
+      const subscription = await openSse(
+        `subscription ($id: ID, $after: String) { events(aggregateId: $id, after: $after) { ${selection} } } ${fragments}`,
+        { id, after: cursorEvent!.position },
+      );
+      await subscription.count(1);
+      await subscription.close();
+      expect(reads().length).toBeGreaterThan(0);
+      return { payload: subscription.events()[0], withoutPayload: reads().every((options) => options.withoutPayload === true) };
+    };
+
+    // Only the columns: no payload read.
+    expect(await catchUp('__typename id position aggregateId aggregateType version type occurredAt recordedAt')).toMatchObject({
+      payload: { __typename: 'TransactionCreated', aggregateId: id, version: 1, type: 'TransactionCreated' },
+      withoutPayload: true,
+    });
+    // A typed payload field, `data`, `metadata`, whether inline or behind a fragment: read with it.
+    expect(await catchUp('id ... on TransactionCreated { amount }')).toMatchObject({ payload: { amount: '10.25' }, withoutPayload: false });
+    expect(await catchUp('id ...F', 'fragment F on Event { ... on TransactionCreated { currency } }')).toMatchObject({
+      payload: { currency: 'EUR' },
+      withoutPayload: false,
+    });
+    expect(await catchUp('id data')).toMatchObject({ payload: { data: { amount: '10.25' } }, withoutPayload: false });
+    expect(await catchUp('id metadata')).toMatchObject({ payload: { metadata: { causationId: expect.any(String) } }, withoutPayload: false });
   });
 
   it('resumes while commits land during the catch-up: no gap, no duplicate, log order', async () => {
