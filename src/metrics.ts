@@ -24,7 +24,7 @@ export type Metrics = {
  */
 export const createMetrics = (
   services: Pick<Services, 'db' | 'relay' | 'store' | 'processManagers' | 'doorbell'>,
-  shared: Pick<SharedResults, 'deliveries' | 'executions' | 'serialisations'>,
+  shared: Pick<SharedResults, 'compilations' | 'deliveries' | 'executions' | 'serialisations'>,
 ): Metrics => {
   const { db, relay, store, processManagers, doorbell } = services;
   const registry = new Registry();
@@ -195,6 +195,11 @@ export const createMetrics = (
     'cairn_subscriber_overflows_total',
     'Times a subscriber fell more than its buffer behind the live stream and went back to reading the table.',
     () => relay.overflows,
+  );
+  total(
+    'cairn_subscription_operations_compiled_total',
+    'Subscription operations compiled to a function (graphql-jit) for their per-event execution: once per parsed document and operation name.',
+    () => shared.compilations,
   );
   total(
     'cairn_subscription_results_delivered_total',

@@ -3,14 +3,73 @@ import { isAsyncIterable } from '@envelop/core';
 import {
   createSourceEventStream,
   execute,
+  getNamedType,
+  isAbstractType,
+  isObjectType,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
+  type GraphQLOutputType,
+  type GraphQLSchema,
 } from 'graphql';
+import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { isAdmin, type Principal } from '../auth/principal.js';
 
-/** A result shared by every subscriber of one operation, with its JSON computed at most once. */
-export type SharedResult = ExecutionResult & { readonly stringify: (value: unknown) => string };
+/** On a shared result: the SharedResults that made it. */
+const madeBy = Symbol('cairn.sharedResults');
+/** On a shared result: its JSON, once computed. */
+const jsonOf = Symbol('cairn.json');
+/** On a source event: its executions, by operation key. */
+const executionsOf = Symbol('cairn.executions');
+
+/**
+ * Sets a mark that copies leave behind: a spread (`{ ...row }`, as a projection's `evolve` makes
+ * the next row from the last) copies enumerable symbol-keyed properties, and a copied mark would
+ * hand the copy the original's results.
+ */
+const mark = (target: object, key: symbol, value: unknown) =>
+  Object.defineProperty(target, key, { value, writable: true, enumerable: false, configurable: true });
+
+/**
+ * A result shared by every subscriber of one operation, with its JSON computed at most once.
+ * Its marks are symbol-keyed properties, which JSON.stringify leaves out: per event, a weak map
+ * entry for each of them cost more (and gave the garbage collector more to trace) than the
+ * execution itself.
+ */
+export type SharedResult = ExecutionResult & { [madeBy]: SharedResults; [jsonOf]: string | undefined };
+
+/** A shared result's JSON, computed once however many subscribers send it; undefined for any other result. */
+export const sharedJson = (value: unknown): string | undefined => {
+  const owner = typeof value === 'object' && value !== null ? (value as Partial<SharedResult>)[madeBy] : undefined;
+  return owner?.serialised(value as SharedResult);
+};
+
+/** An operation's per-event execution: the subscription's selection run on one source event. */
+type EventExecutor = (payload: unknown, args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>;
+
+/** graphql-js, for an operation graphql-jit cannot compile. */
+const interpreted: EventExecutor = (payload, args) => execute({ ...args, rootValue: payload });
+
+/**
+ * True when an object type the document can reach has an `isTypeOf`. graphql-jit calls it with the
+ * value alone and takes a promise for true, while Pothos's type-level auth scopes need the context
+ * and may answer later: such an operation is left to graphql-js.
+ */
+const reachesIsTypeOf = (schema: GraphQLSchema, document: DocumentNode): boolean => {
+  const typeInfo = new TypeInfo(schema);
+  let found = false;
+  const check = (type: GraphQLOutputType | null | undefined) => {
+    const named = type ? getNamedType(type) : undefined;
+    const objects = named === undefined ? [] : isAbstractType(named) ? schema.getPossibleTypes(named) : isObjectType(named) ? [named] : [];
+    if (objects.some((object) => object.isTypeOf !== undefined)) found = true;
+  };
+  const enter = () => check(typeInfo.getType());
+  visit(document, visitWithTypeInfo(typeInfo, { OperationDefinition: enter, Field: enter, InlineFragment: enter, FragmentDefinition: enter }));
+  return found;
+};
 
 /** One event's execution for one operation key: its promise, and its result once it has one. */
 type Execution = { readonly promise: Promise<SharedResult>; result?: SharedResult };
@@ -28,14 +87,17 @@ type Execution = { readonly promise: Promise<SharedResult>; result?: SharedResul
  * for its owner only.
  */
 export class SharedResults {
+  /** Executions of source events that take no property (frozen, sealed): rare. */
   private readonly byEvent = new WeakMap<object, Map<string, Execution>>();
   private readonly documentIds = new WeakMap<DocumentNode, number>();
-  private readonly made = new WeakSet<object>();
-  private readonly json = new WeakMap<SharedResult, string>();
+  /** Each document's compiled operations, by operation name. */
+  private readonly compiled = new WeakMap<DocumentNode, Map<string, EventExecutor>>();
   private nextDocumentId = 1;
   /** The shared payload of the graphql-ws message being stringified now (see `webSocketReplacer`). */
   private pending: { readonly token: string; readonly result: SharedResult } | null = null;
   private nextToken = 1;
+  /** Operations compiled (graphql-jit): once per parsed document and operation name. */
+  compilations = 0;
   /** Events executed, once per distinct operation. */
   executions = 0;
   /** Results turned into JSON, once per shared result. */
@@ -50,7 +112,7 @@ export class SharedResults {
         setSubscribeFn(async (args) => {
           const source = await createSourceEventStream(args);
           if (!isAsyncIterable(source)) return source;
-          return this.map(source, this.operationKey(args), args);
+          return this.map(source, this.operationKey(args), args, this.executor(args));
         });
       },
     };
@@ -58,16 +120,16 @@ export class SharedResults {
 
   /** True for a result this cache made: its JSON can be taken from `serialised`. */
   isShared(value: unknown): value is SharedResult {
-    return typeof value === 'object' && value !== null && this.made.has(value);
+    return typeof value === 'object' && value !== null && (value as Partial<SharedResult>)[madeBy] === this;
   }
 
   /** The result's JSON, computed on the first call. */
   serialised(result: SharedResult): string {
-    let text = this.json.get(result);
+    let text = result[jsonOf];
     if (text === undefined) {
       text = JSON.stringify(result);
       this.serialisations += 1;
-      this.json.set(result, text);
+      result[jsonOf] = text;
     }
     return text;
   }
@@ -101,11 +163,11 @@ export class SharedResults {
    * result made and gets it in the same step as the event, with no promise of its own: per
    * subscriber per event, this is the one step on the way out that is cairn's to make cheap.
    */
-  private map(source: AsyncIterable<unknown>, key: string, args: ExecutionArgs): AsyncIterableIterator<ExecutionResult> {
+  private map(source: AsyncIterable<unknown>, key: string, args: ExecutionArgs, executor: EventExecutor): AsyncIterableIterator<ExecutionResult> {
     const events = source[Symbol.asyncIterator]();
     const step = (event: IteratorResult<unknown>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
       if (event.done) return event as IteratorResult<ExecutionResult>;
-      const result = this.result(event.value, key, args);
+      const result = this.result(event.value, key, args, executor);
       return 'then' in result ? result.then(ready, (error: unknown) => failed(error)) : ready(result);
     };
     const ready = (value: ExecutionResult): IteratorResult<ExecutionResult> => ({ done: false, value });
@@ -129,30 +191,54 @@ export class SharedResults {
   }
 
   /** The event's result for this key: the one already made, or a promise of it. */
-  private result(payload: unknown, key: string, args: ExecutionArgs): ExecutionResult | Promise<ExecutionResult> {
+  private result(payload: unknown, key: string, args: ExecutionArgs, executor: EventExecutor): ExecutionResult | Promise<ExecutionResult> {
     this.deliveries += 1;
-    if (typeof payload !== 'object' || payload === null) return this.execute(payload, args);
-    let executions = this.byEvent.get(payload);
-    if (!executions) this.byEvent.set(payload, (executions = new Map()));
+    if (typeof payload !== 'object' || payload === null) return this.execute(payload, args, executor);
+    const event = payload as { [executionsOf]?: Map<string, Execution> };
+    let executions = event[executionsOf] ?? this.byEvent.get(payload);
+    if (!executions) {
+      executions = new Map();
+      if (Object.isExtensible(payload)) mark(payload, executionsOf, executions);
+      else this.byEvent.set(payload, executions);
+    }
     const made = executions.get(key);
     if (made) return made.result ?? made.promise;
     const execution: Execution = {
-      promise: this.execute(payload, args).then((result) => (execution.result = result)),
+      promise: this.execute(payload, args, executor).then((result) => (execution.result = result)),
     };
     executions.set(key, execution);
     return execution.promise;
   }
 
-  private async execute(payload: unknown, args: ExecutionArgs): Promise<SharedResult> {
+  private async execute(payload: unknown, args: ExecutionArgs, executor: EventExecutor): Promise<SharedResult> {
     this.executions += 1;
-    const result = (await execute({ ...args, rootValue: payload })) as ExecutionResult;
-    // yoga's SSE writer calls `result.stringify` when present; graphql-ws goes through `serialised`.
-    const shared = Object.defineProperty(result, 'stringify', {
-      value: (value: unknown) => (value === shared ? this.serialised(shared) : JSON.stringify(value)),
-      enumerable: false,
-    }) as SharedResult;
-    this.made.add(shared);
-    return shared;
+    const result = (await executor(payload, args)) as SharedResult;
+    mark(result, madeBy, this);
+    mark(result, jsonOf, undefined);
+    return result;
+  }
+
+  /**
+   * The operation compiled to a function by graphql-jit, once per parsed document (yoga caches
+   * documents by their text): graphql-js built an execution context and walked the document on
+   * every event, about ten times graphql-jit's cost for an event's usual selection. The
+   * subscription's source stream is still created by graphql-js; only the per-event step changes.
+   * Operations reaching a type with `isTypeOf`, or that graphql-jit cannot compile, stay with graphql-js.
+   */
+  private executor(args: ExecutionArgs): EventExecutor {
+    let operations = this.compiled.get(args.document);
+    if (!operations) this.compiled.set(args.document, (operations = new Map()));
+    const name = args.operationName ?? '';
+    let executor = operations.get(name);
+    if (!executor) {
+      const query = reachesIsTypeOf(args.schema, args.document) ? undefined : compileQuery(args.schema, args.document, args.operationName ?? undefined);
+      executor = query && isCompiledQuery(query)
+        ? (payload, { contextValue, variableValues }) => query.query(payload, contextValue, variableValues ?? {}) as ExecutionResult | Promise<ExecutionResult>
+        : interpreted;
+      if (executor !== interpreted) this.compilations += 1;
+      operations.set(name, executor);
+    }
+    return executor;
   }
 
   private operationKey(args: ExecutionArgs): string {

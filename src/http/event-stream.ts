@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { sharedJson } from '../graphql/shared-results.js';
 import type { Logger } from '../logger.js';
 
 /** How often an event stream sends a comment, so that proxies keep it open (yoga's interval). */
@@ -13,7 +14,6 @@ const headers = {
   'Content-Encoding': 'none',
 };
 
-type Result = ExecutionResult & { readonly stringify?: (value: unknown) => string };
 type FetchAPI = { readonly Response: new (body: Readable, init: { status: number; headers: Record<string, string> }) => Response };
 
 /** An error as the client sees it: without yoga's internal `http` and `unexpected` extensions. */
@@ -24,12 +24,11 @@ const publicError = (error: GraphQLError): unknown => {
   return { ...json, extensions: Object.keys(extensions).length > 0 ? extensions : undefined };
 };
 
-/** A result's JSON as yoga writes it: shared results through their cached `stringify`, internals left out. */
-const resultJson = (result: Result): string => {
-  const stringify = result.stringify ?? JSON.stringify;
-  if (!result.errors?.length && !result.extensions?.http) return stringify(result);
+/** A result's JSON as yoga writes it: a shared result's made once for all its subscribers, internals left out. */
+const resultJson = (result: ExecutionResult): string => {
+  if (!result.errors?.length && !result.extensions?.http) return sharedJson(result) ?? JSON.stringify(result);
   const { http: _http, ...extensions } = result.extensions ?? {};
-  return stringify({
+  return JSON.stringify({
     ...result,
     ...(result.errors && { errors: result.errors.map(publicError) }),
     extensions: Object.keys(extensions).length > 0 ? extensions : undefined,
@@ -45,7 +44,7 @@ const resultJson = (result: Result): string => {
  */
 const turnBytes = new WeakMap<object, { readonly last: object; readonly count: number; readonly bytes: Buffer }>();
 
-const bytesOf = (text: string, results: readonly Result[]): Buffer => {
+const bytesOf = (text: string, results: readonly ExecutionResult[]): Buffer => {
   const first = results[0]!;
   const last = results.at(-1)!;
   const made = turnBytes.get(first);
@@ -69,13 +68,13 @@ const bytesOf = (text: string, results: readonly Result[]): Buffer => {
  * table) holds the rest, as with yoga's.
  */
 export const eventStream = (
-  result: AsyncIterable<Result>,
+  result: AsyncIterable<ExecutionResult>,
   fetchAPI: FetchAPI,
   { signal, pingMs = defaultEventStreamPingMs, logger }: { readonly signal?: AbortSignal; readonly pingMs?: number; readonly logger?: Logger } = {},
 ): Response => {
   const iterator = result[Symbol.asyncIterator]();
   let text = ':\n\n'; // a comment first: some browsers show nothing until the body starts
-  let results: Result[] = []; // those the turn's text holds
+  let results: ExecutionResult[] = []; // those the turn's text holds
   let onlyResults = false; // and nothing else (no comment, no end)
   let flushing = false;
   let pumping = false;
@@ -113,7 +112,7 @@ export const eventStream = (
     if (body.push(chunk)) void pump(); // when it stopped for a full turn's text
     else full = true;
   };
-  const queue = (more: string, result?: Result) => {
+  const queue = (more: string, result?: ExecutionResult) => {
     text += more;
     if (result) results.push(result);
     else onlyResults = false;
@@ -180,7 +179,7 @@ export const eventStreams = ({ pingMs = defaultEventStreamPingMs, logger }: { re
     const types = accepted(request);
     if (!types.includes('text/event-stream') || types.includes('multipart/mixed')) return;
     setResultProcessor(
-      (value, fetchAPI) => eventStream(value as AsyncIterable<Result>, fetchAPI as unknown as FetchAPI, { signal: request.signal, pingMs, ...(logger && { logger }) }),
+      (value, fetchAPI) => eventStream(value as AsyncIterable<ExecutionResult>, fetchAPI as unknown as FetchAPI, { signal: request.signal, pingMs, ...(logger && { logger }) }),
       'text/event-stream',
     );
   },

@@ -1,6 +1,7 @@
 import { createClient } from 'graphql-ws';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import WebSocket from 'ws';
+import { encodeCursor } from '../../src/eventstore/cursor.js';
 import { newId } from '../../src/eventstore/ids.js';
 import { defaultTimeouts, sendAheadBytes } from '../../src/http/websocket.js';
 import type { RecordedEvent } from '../../src/eventstore/types.js';
@@ -138,6 +139,43 @@ describe('fan-out to many subscribers', () => {
     expect((await metric('cairn_subscription_results_executed_total')) - executed).toBe(40);
     expect((await metric('cairn_subscription_results_delivered_total')) - delivered).toBe(140);
     expect(ourResults()).toBe(40);
+  });
+
+  it('compiles a subscription operation once and gives each event the result the document asks for', async () => {
+    const t = `Fan_${newId('t').slice(2, 12)}`;
+    await introduce(store, t);
+    await relay.settle(); // subscriptions from now start after the introduction
+    await noSubscribers();
+    const query = `subscription Mixed($t: String, $withData: Boolean!) {
+      events(aggregateType: $t) { __typename ident: id position ... on UntypedEvent { data @include(if: $withData) } ...Meta }
+    }
+    fragment Meta on Event { version type metadata occurredAt }`;
+    const compiled = await metric('cairn_subscription_operations_compiled_total');
+    const withData = (await sse(query, { t, withData: true })).payloads as unknown as GraphQLResponse<{ events: Record<string, unknown> }>[];
+    const without = openWs(query, { t, withData: false }) as unknown as GraphQLResponse<{ events: Record<string, unknown> }>[];
+    await waitFor(() => relay.listenerCount === idle + 2, 'both subscribers to listen');
+
+    await append(t, 6, 3);
+    await waitFor(() => withData.length === 6 && without.length === 6, 'both subscribers to get 6 events');
+    const expected = (event: RecordedEvent, data: boolean) => ({
+      data: {
+        events: {
+          __typename: 'UntypedEvent',
+          ident: event.id,
+          position: encodeCursor(event.logPosition),
+          ...(data && { data: event.data }),
+          version: event.version,
+          type: event.type,
+          metadata: event.metadata,
+          occurredAt: event.occurredAt.toISOString(),
+        },
+      },
+    });
+    const log = await logOf(t);
+    expect(withData).toEqual(log.map((event) => expected(event, true)));
+    expect(without).toEqual(log.map((event) => expected(event, false)));
+    // One document over both transports, with two variable sets: compiled once, not once per event.
+    expect((await metric('cairn_subscription_operations_compiled_total')) - compiled).toBe(1);
   });
 
   it('keeps stalled subscribers (SSE and graphql-ws) from holding memory or the others back while 50,000 events flow', async () => {
