@@ -15,7 +15,6 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
 } from 'graphql';
-import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { isAdmin, type Principal } from '../auth/principal.js';
 
 /** On a shared result: the SharedResults that made it. */
@@ -50,25 +49,45 @@ export const sharedJson = (value: unknown): string | undefined => {
 /** An operation's per-event execution: the subscription's selection run on one source event. */
 type EventExecutor = (payload: unknown, args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>;
 
+/** graphql-jit, loaded with the first subscription: with its dependencies it added 60 ms to every start-up. */
+let jit: Promise<typeof import('graphql-jit')> | undefined;
+const loadJit = () => (jit ??= import('graphql-jit'));
+
 /** graphql-js, for an operation graphql-jit cannot compile. */
 const interpreted: EventExecutor = (payload, args) => execute({ ...args, rootValue: payload });
 
 /**
- * True when an object type the document can reach has an `isTypeOf`. graphql-jit calls it with the
- * value alone and takes a promise for true, while Pothos's type-level auth scopes need the context
- * and may answer later: such an operation is left to graphql-js.
+ * Whether graphql-jit may compile the document, which it may not when:
+ * - it holds a string or object literal. graphql-jit writes literal arguments into the code it
+ *   generates as JSON, then turns every string that starts with its published date marker into
+ *   `new Date(<the rest>)`: a client's string would run as code. Clients pass values as
+ *   variables, which never enter the code;
+ * - an object type it can reach has an `isTypeOf`. graphql-jit calls it with the value alone and
+ *   takes a promise for true, while Pothos's type-level auth scopes need the context and may
+ *   answer later.
  */
-const reachesIsTypeOf = (schema: GraphQLSchema, document: DocumentNode): boolean => {
+const compilable = (schema: GraphQLSchema, document: DocumentNode): boolean => {
   const typeInfo = new TypeInfo(schema);
-  let found = false;
+  let refused = false;
   const check = (type: GraphQLOutputType | null | undefined) => {
     const named = type ? getNamedType(type) : undefined;
     const objects = named === undefined ? [] : isAbstractType(named) ? schema.getPossibleTypes(named) : isObjectType(named) ? [named] : [];
-    if (objects.some((object) => object.isTypeOf !== undefined)) found = true;
+    if (objects.some((object) => object.isTypeOf !== undefined)) refused = true;
   };
   const enter = () => check(typeInfo.getType());
-  visit(document, visitWithTypeInfo(typeInfo, { OperationDefinition: enter, Field: enter, InlineFragment: enter, FragmentDefinition: enter }));
-  return found;
+  const literal = () => void (refused = true);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      OperationDefinition: enter,
+      Field: enter,
+      InlineFragment: enter,
+      FragmentDefinition: enter,
+      StringValue: literal,
+      ObjectValue: literal,
+    }),
+  );
+  return !refused;
 };
 
 /** One event's execution for one operation key: its promise, and its result once it has one. */
@@ -91,7 +110,7 @@ export class SharedResults {
   private readonly byEvent = new WeakMap<object, Map<string, Execution>>();
   private readonly documentIds = new WeakMap<DocumentNode, number>();
   /** Each document's compiled operations, by operation name. */
-  private readonly compiled = new WeakMap<DocumentNode, Map<string, EventExecutor>>();
+  private readonly compiled = new WeakMap<DocumentNode, Map<string, Promise<EventExecutor>>>();
   private nextDocumentId = 1;
   /** The shared payload of the graphql-ws message being stringified now (see `webSocketReplacer`). */
   private pending: { readonly token: string; readonly result: SharedResult } | null = null;
@@ -112,7 +131,7 @@ export class SharedResults {
         setSubscribeFn(async (args) => {
           const source = await createSourceEventStream(args);
           if (!isAsyncIterable(source)) return source;
-          return this.map(source, this.operationKey(args), args, this.executor(args));
+          return this.map(source, this.operationKey(args), args, await this.executor(args));
         });
       },
     };
@@ -223,22 +242,28 @@ export class SharedResults {
    * documents by their text): graphql-js built an execution context and walked the document on
    * every event, about ten times graphql-jit's cost for an event's usual selection. The
    * subscription's source stream is still created by graphql-js; only the per-event step changes.
-   * Operations reaching a type with `isTypeOf`, or that graphql-jit cannot compile, stay with graphql-js.
+   * Documents with string literals, operations reaching a type with `isTypeOf` (see `compilable`)
+   * and those graphql-jit cannot compile stay with graphql-js.
    */
-  private executor(args: ExecutionArgs): EventExecutor {
+  private executor(args: ExecutionArgs): Promise<EventExecutor> {
     let operations = this.compiled.get(args.document);
     if (!operations) this.compiled.set(args.document, (operations = new Map()));
     const name = args.operationName ?? '';
     let executor = operations.get(name);
     if (!executor) {
-      const query = reachesIsTypeOf(args.schema, args.document) ? undefined : compileQuery(args.schema, args.document, args.operationName ?? undefined);
-      executor = query && isCompiledQuery(query)
-        ? (payload, { contextValue, variableValues }) => query.query(payload, contextValue, variableValues ?? {}) as ExecutionResult | Promise<ExecutionResult>
-        : interpreted;
-      if (executor !== interpreted) this.compilations += 1;
+      executor = this.compile(args);
       operations.set(name, executor);
     }
     return executor;
+  }
+
+  private async compile(args: ExecutionArgs): Promise<EventExecutor> {
+    if (!compilable(args.schema, args.document)) return interpreted;
+    const { compileQuery, isCompiledQuery } = await loadJit();
+    const query = compileQuery(args.schema, args.document, args.operationName ?? undefined);
+    if (!isCompiledQuery(query)) return interpreted;
+    this.compilations += 1;
+    return (payload, { contextValue, variableValues }) => query.query(payload, contextValue, variableValues ?? {}) as ExecutionResult | Promise<ExecutionResult>;
   }
 
   private operationKey(args: ExecutionArgs): string {

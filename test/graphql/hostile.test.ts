@@ -45,6 +45,26 @@ const subscribe = (client: Client, query: string, variables: Record<string, unkn
 
 const codes = (answer: Answer) => answer.body.errors?.map((error) => error.extensions?.code);
 
+describe('code injection', () => {
+  it('never runs a string literal of a subscription as code (graphql-jit writes literal arguments into the code it generates)', async () => {
+    // graphql-jit writes a literal argument into its generated code as JSON, then turns every
+    // string that starts with its (published) date marker into `new Date(<the rest>)`.
+    const aggregateId = '__MAGIC_DATE__33a9e76d_02e0_4128_8e92_3530ad3da74dglobalThis.cairnInjected=true';
+    await app.services.store.transaction((session) =>
+      session.appendToStream({ aggregateId, aggregateType: 'HostileProbe' }, [{ type: 'Probed', data: {} }], {
+        expectedVersion: 0,
+        metadata: { correlationId: 'cor_hostile', causationId: 'cmd_hostile' },
+        occurredAt: new Date(),
+      }),
+    );
+    const seen = subscribe(ws(), `subscription { events(aggregateId: "${aggregateId}", fromStart: true) { id aggregateId } }`);
+    await waitFor(() => seen.next.length > 0 || seen.errors.length > 0, 'the event or an error');
+    expect(seen.errors).toEqual([]);
+    expect(seen.next[0].data.events.aggregateId).toBe(aggregateId);
+    expect((globalThis as { cairnInjected?: unknown }).cairnInjected).toBeUndefined();
+  });
+});
+
 describe('amplification', () => {
   it('pages an aggregate’s events and weighs them: 30 aliases of 500 events each are refused before they run', async () => {
     const id = await openAccount();
