@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
@@ -10,8 +10,28 @@ import { createLogger } from '../src/logger.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
+    /** Where test files record the processes they spawn (see test/helpers/processes.ts). */
+    spawnedRecord: string;
   }
 }
+
+/**
+ * Stops every process a test file spawned and did not see end: a file that fails while it is
+ * collected (a missing chromium, say) runs none of its afterAll hooks. Each record holds the
+ * process's command line, checked against /proc first, so a reused pid is never hit.
+ */
+const stopLeftovers = (record: string) => {
+  for (const name of readdirSync(record)) {
+    const pid = Number(name);
+    try {
+      const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (commandLine === readFileSync(path.join(record, name), 'utf8')) process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  rmSync(record, { recursive: true, force: true });
+};
 
 /**
  * One database per test run: a fresh embedded PostgreSQL when DATABASE_URL is absent, otherwise
@@ -19,6 +39,8 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const logger = createLogger('warn', { component: 'test-setup' });
+  const spawnedRecord = mkdtempSync(path.join(tmpdir(), 'cairn-test-spawned-'));
+  project.provide('spawnedRecord', spawnedRecord);
   let embedded: EmbeddedDatabase | undefined;
   let dataDir: string | undefined;
   let serverUrl = process.env.DATABASE_URL;
@@ -31,6 +53,7 @@ export default async function setup(project: TestProject) {
   const database = `cairn_test_${process.pid}_${Date.now().toString(36)}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
   const teardown = async () => {
+    stopLeftovers(spawnedRecord);
     await admin`drop database if exists ${admin(database)} with (force)`.catch(() => undefined);
     await admin.end({ timeout: 5 });
     await embedded?.stop();

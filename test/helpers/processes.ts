@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { waitFor, within } from './wait.js';
 
 /** cairn's processes as an operator runs them: `node` on an entry point, configured by environment. */
@@ -39,7 +39,13 @@ export const spawnCairn = (args: readonly string[], env: Record<string, string>,
   const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const spawned: CairnProcess = { child, pid: child.pid!, stderr, stdout, exited: closed };
   running.add(spawned);
-  void closed.then(() => running.delete(spawned));
+  // The run's global teardown stops it should this file never reach its afterAll (see global-setup.ts).
+  const record = path.join(inject('spawnedRecord'), String(child.pid));
+  writeFileSync(record, [command, ...args].join('\0') + '\0');
+  void closed.then(() => {
+    running.delete(spawned);
+    rmSync(record, { force: true });
+  });
   return spawned;
 };
 
