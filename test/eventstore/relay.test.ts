@@ -379,8 +379,11 @@ describe('log subscription on the relay', () => {
   it('asks for its next page of the table while its reader still works through the current one', async () => {
     const type = freshType();
     const start = relay.cursor;
-    for (let n = 0; n < 5; n++) await appendTyped(type, n);
-    await relay.settle();
+    let last: RecordedEvent | undefined;
+    for (let n = 0; n < 5; n++) last = (await appendTyped(type, n)).events[0];
+    // All five in the table behind the relay: none may come live (a transaction open anywhere in
+    // the cluster can hold the fence, and `settle` then returns before the relay has them).
+    await waitFor(() => compareLogPositions(relay.cursor, last!.logPosition) >= 0, 'the relay to pass the five events');
     const reads: number[] = [];
     const counting: EventStore = Object.assign(Object.create(store) as EventStore, {
       readLog: (options: Parameters<EventStore['readLog']>[0]) => {
@@ -402,8 +405,8 @@ describe('log subscription on the relay', () => {
   it('reads the table without payloads when asked, and live events keep theirs', async () => {
     const type = freshType();
     const start = relay.cursor;
-    await appendTyped(type, 0);
-    await relay.settle();
+    const [first] = (await appendTyped(type, 0)).events;
+    await waitFor(() => compareLogPositions(relay.cursor, first!.logPosition) >= 0, 'the relay to pass the event');
     const events = follow({ aggregateType: type, after: start, withoutPayload: true });
     const [fromTable] = await take(events, 1);
     expect(fromTable).toMatchObject({ type: 'Probed', aggregateType: type, version: 1 });

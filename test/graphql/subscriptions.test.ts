@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import WebSocket from 'ws';
-import { decodeCursor, encodeCursor } from '../../src/eventstore/cursor.js';
+import { compareLogPositions, decodeCursor, encodeCursor } from '../../src/eventstore/cursor.js';
 import { newId } from '../../src/eventstore/ids.js';
 import { PostgresEventReader } from '../../src/eventstore/postgres-store.js';
 import { createHttpServer, type HttpServer } from '../../src/server.js';
@@ -230,6 +230,9 @@ describe('events subscription over SSE', () => {
     const earlier = await createTransaction();
     const id = await createTransaction(newId('tx'), inProcess, '10.25');
     const [cursorEvent] = await streamOf(earlier);
+    const [created] = await streamOf(id);
+    // A relay that has not read the transaction yet would hand it over live, with no table read.
+    await waitFor(() => compareLogPositions(relay.cursor, decodeCursor(created!.position)) >= 0, 'the relay to pass the transaction');
     const readLog = vi.spyOn(PostgresEventReader.prototype, 'readLog');
     onTestFinished(() => readLog.mockRestore());
     const reads = () => readLog.mock.calls.map(([options]) => options).filter((options) => options.aggregateId === id);
