@@ -43,10 +43,11 @@ export const tryAdvisoryLock = (space: number, key: string): SQL =>
 
 const lockText = 'select pg_advisory_xact_lock($1::int, hashtext($2))';
 
-const streamColumns = new PgDialect().sqlToQuery(eventColumns).sql;
-const columnsWithoutPayload = new PgDialect().sqlToQuery(eventColumnsWithoutPayload).sql;
+const dialect = new PgDialect();
+const streamColumns = dialect.sqlToQuery(eventColumns).sql;
+const columnsWithoutPayload = dialect.sqlToQuery(eventColumnsWithoutPayload).sql;
 /** Only events of transactions older than every running one (see fence.ts). */
-const commitSafeText = new PgDialect().sqlToQuery(commitSafe(sql.raw('e.transaction_id'))).sql;
+const commitSafeText = dialect.sqlToQuery(commitSafe(sql.raw('e.transaction_id'))).sql;
 /** One stream's events after a version, oldest first; $3 caps how many. */
 const readStreamText = `select ${streamColumns} from es.events e where e.aggregate_id = $1 and e.version > $2 order by e.version limit $3`;
 /** The same, after the latest snapshot's version too (0 when there is none). */

@@ -16,20 +16,18 @@ export type EventRow = {
   recorded_at: Date | string;
 };
 
+/** Every column of an EventRow but the payload (`data`, `metadata`), from `es.events` aliased `e`. */
+const columnsWithoutPayload = `e.transaction_id::text as transaction_id, e.position::text as position, e.id, e.aggregate_id,
+   e.aggregate_type, e.version, e.type, e.occurred_at, e.recorded_at`;
+
 /** The columns of an EventRow, from `es.events` aliased `e`. */
-export const eventColumns = sql.raw(
-  `e.transaction_id::text as transaction_id, e.position::text as position, e.id, e.aggregate_id,
-   e.aggregate_type, e.version, e.type, e.data, e.metadata, e.occurred_at, e.recorded_at`,
-);
+export const eventColumns = sql.raw(`${columnsWithoutPayload}, e.data, e.metadata`);
+
+/** The columns of an EventRow but `data` and `metadata`. */
+export const eventColumnsWithoutPayload = sql.raw(columnsWithoutPayload);
 
 /** postgres.js hands over timestamps as Dates already; a copy per event was only garbage. */
 const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
-
-/** The columns of an EventRow but `data` and `metadata`. */
-export const eventColumnsWithoutPayload = sql.raw(
-  `e.transaction_id::text as transaction_id, e.position::text as position, e.id, e.aggregate_id,
-   e.aggregate_type, e.version, e.type, e.occurred_at, e.recorded_at`,
-);
 
 const notRead = (field: string) => () => {
   throw new Error(`this event's ${field} was not read (readLog withoutPayload)`);

@@ -108,9 +108,8 @@ type Execution = { readonly promise: Promise<SharedResult>; result?: SharedResul
 export class SharedResults {
   /** Executions of source events that take no property (frozen, sealed): rare. */
   private readonly byEvent = new WeakMap<object, Map<string, Execution>>();
-  private readonly documentIds = new WeakMap<DocumentNode, number>();
-  /** Each document's compiled operations, by operation name. */
-  private readonly compiled = new WeakMap<DocumentNode, Map<string, Promise<EventExecutor>>>();
+  /** Each parsed document's number (part of `operationKey`) and its operations' executors, by operation name. */
+  private readonly documents = new WeakMap<DocumentNode, { readonly id: number; readonly executors: Map<string, Promise<EventExecutor>> }>();
   private nextDocumentId = 1;
   /** The shared payload of the graphql-ws message being stringified now (see `webSocketReplacer`). */
   private pending: { readonly token: string; readonly result: SharedResult } | null = null;
@@ -242,19 +241,24 @@ export class SharedResults {
    * documents by their text): graphql-js built an execution context and walked the document on
    * every event, about ten times graphql-jit's cost for an event's usual selection. The
    * subscription's source stream is still created by graphql-js; only the per-event step changes.
-   * Documents with string literals, operations reaching a type with `isTypeOf` (see `compilable`)
+   * Documents with string or object literals, operations reaching a type with `isTypeOf` (see `compilable`)
    * and those graphql-jit cannot compile stay with graphql-js.
    */
   private executor(args: ExecutionArgs): Promise<EventExecutor> {
-    let operations = this.compiled.get(args.document);
-    if (!operations) this.compiled.set(args.document, (operations = new Map()));
+    const { executors } = this.document(args.document);
     const name = args.operationName ?? '';
-    let executor = operations.get(name);
+    let executor = executors.get(name);
     if (!executor) {
       executor = this.compile(args);
-      operations.set(name, executor);
+      executors.set(name, executor);
     }
     return executor;
+  }
+
+  private document(document: DocumentNode) {
+    let known = this.documents.get(document);
+    if (!known) this.documents.set(document, (known = { id: this.nextDocumentId++, executors: new Map() }));
+    return known;
   }
 
   private async compile(args: ExecutionArgs): Promise<EventExecutor> {
@@ -267,8 +271,7 @@ export class SharedResults {
   }
 
   private operationKey(args: ExecutionArgs): string {
-    let id = this.documentIds.get(args.document);
-    if (id === undefined) this.documentIds.set(args.document, (id = this.nextDocumentId++));
+    const { id } = this.document(args.document);
     const principal = (args.contextValue as { principal?: Principal } | undefined)?.principal;
     const viewer = principal === undefined || isAdmin(principal) ? '*' : `@${principal.sub ?? ''}`;
     return `${viewer}:${id}:${args.operationName ?? ''}:${JSON.stringify(args.variableValues ?? {})}`;
