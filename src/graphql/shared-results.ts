@@ -4,8 +4,10 @@ import {
   createSourceEventStream,
   execute,
   getNamedType,
+  GraphQLError,
   isAbstractType,
   isObjectType,
+  isScalarType,
   TypeInfo,
   visit,
   visitWithTypeInfo,
@@ -88,6 +90,55 @@ const compilable = (schema: GraphQLSchema, document: DocumentNode): boolean => {
     }),
   );
   return !refused;
+};
+
+/**
+ * The message graphql-jit gives a value its scalar cannot serialise, as cairn's serialisers
+ * throw it. graphql-jit turns a serialiser's exception into a GraphQLError holding only its
+ * message (`Decimal output must be a string`, a value's text), with no original error: yoga's
+ * masking would let it through where graphql-js's result is masked. The marker lets `maskable`
+ * give it an original error back, so that masking treats it as graphql-js's.
+ */
+const unserialisable = 'cairn: a value its type cannot serialise';
+
+/**
+ * Each scalar's serialiser for graphql-jit: a GraphQLError (a value the type refuses, as
+ * graphql-js reports it) goes through; any other exception, and a value serialised to nothing
+ * (graphql-jit's own message would show the value), becomes the marker.
+ */
+const serialisers = new WeakMap<GraphQLSchema, Record<string, (value: unknown) => unknown>>();
+const guardedSerialisers = (schema: GraphQLSchema) => {
+  let made = serialisers.get(schema);
+  if (!made) {
+    made = {};
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isScalarType(type)) continue;
+      made[type.name] = (value) => {
+        let serialised: unknown;
+        try {
+          serialised = type.serialize(value);
+        } catch (error) {
+          if (error instanceof GraphQLError) throw error;
+          throw new Error(unserialisable);
+        }
+        if (serialised === undefined || Number.isNaN(serialised)) throw new Error(unserialisable);
+        return serialised;
+      };
+    }
+    serialisers.set(schema, made);
+  }
+  return made;
+};
+
+/** The result with each unserialisable value's error holding an original error, as graphql-js's does: yoga masks it. */
+const maskable = (result: ExecutionResult): ExecutionResult => {
+  if (!result.errors?.some((error) => error.message === unserialisable)) return result;
+  return {
+    ...result,
+    errors: result.errors.map((error) =>
+      error.message === unserialisable ? new GraphQLError(error.message, { path: error.path, originalError: new Error(unserialisable) }) : error,
+    ),
+  };
 };
 
 /** One event's execution for one operation key: its promise, and its result once it has one. */
@@ -264,10 +315,13 @@ export class SharedResults {
   private async compile(args: ExecutionArgs): Promise<EventExecutor> {
     if (!compilable(args.schema, args.document)) return interpreted;
     const { compileQuery, isCompiledQuery } = await loadJit();
-    const query = compileQuery(args.schema, args.document, args.operationName ?? undefined);
+    const query = compileQuery(args.schema, args.document, args.operationName ?? undefined, { customSerializers: guardedSerialisers(args.schema) });
     if (!isCompiledQuery(query)) return interpreted;
     this.compilations += 1;
-    return (payload, { contextValue, variableValues }) => query.query(payload, contextValue, variableValues ?? {}) as ExecutionResult | Promise<ExecutionResult>;
+    return (payload, { contextValue, variableValues }) => {
+      const result = query.query(payload, contextValue, variableValues ?? {}) as ExecutionResult | Promise<ExecutionResult>;
+      return 'then' in result ? result.then(maskable) : maskable(result);
+    };
   }
 
   private operationKey(args: ExecutionArgs): string {

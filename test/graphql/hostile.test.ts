@@ -65,6 +65,35 @@ describe('code injection', () => {
   });
 });
 
+describe('what a failing value tells', () => {
+  it('masks a value that cannot be serialised in a subscription, over graphql-ws and SSE, as a query masks it', async () => {
+    // A stored payload its event type cannot serve: the amount is no decimal string.
+    const aggregateId = newId('hostile');
+    await app.services.store.transaction((session) =>
+      session.appendToStream({ aggregateId, aggregateType: 'HostileProbe' }, [{ type: 'TransactionCreated', data: { currency: 'EUR', amount: { secret: 'hunter2' } } }], {
+        expectedVersion: 0,
+        metadata: { correlationId: 'cor_hostile', causationId: 'cmd_hostile' },
+        occurredAt: new Date(),
+      }),
+    );
+    const query = `subscription ($id: ID!) { events(aggregateId: $id, fromStart: true) { id ... on TransactionCreated { amount } } }`;
+    const masked = (payload: { errors?: { message: string; extensions?: Record<string, unknown> }[] }) => {
+      expect(payload.errors?.map((error) => [error.message, error.extensions?.code])).toEqual([['Unexpected error.', 'INTERNAL_SERVER_ERROR']]);
+      expect(JSON.stringify(payload)).not.toMatch(/Decimal|hunter2|string/);
+    };
+    const seen = subscribe(ws(), query, { id: aggregateId });
+    await waitFor(() => seen.next.length > 0 || seen.errors.length > 0, 'the event or an error');
+    masked(seen.next[0]);
+    const overSse = await openHttpSse(base, query, { id: aggregateId });
+    onTestFinished(() => overSse.close());
+    await waitFor(() => overSse.payloads.length > 0, 'the event over SSE');
+    masked(overSse.payloads[0]!);
+    // The same value read by a query: graphql-js masks it.
+    const answer = await post(`{ events(aggregateType: "HostileProbe", types: ["TransactionCreated"], first: 1) { edges { node { ... on TransactionCreated { amount } } } } }`);
+    masked(answer.body);
+  });
+});
+
 describe('amplification', () => {
   it('pages an aggregate’s events and weighs them: 30 aliases of 500 events each are refused before they run', async () => {
     const id = await openAccount();
