@@ -24,7 +24,7 @@ export type Metrics = {
  */
 export const createMetrics = (
   services: Pick<Services, 'db' | 'relay' | 'store' | 'processManagers' | 'doorbell'>,
-  shared: Pick<SharedResults, 'compilations' | 'deliveries' | 'executions' | 'serialisations'>,
+  shared: Pick<SharedResults, 'compilations' | 'deliveries' | 'executions' | 'pages' | 'serialisations'>,
 ): Metrics => {
   const { db, relay, store, processManagers, doorbell } = services;
   const registry = new Registry();
@@ -200,6 +200,11 @@ export const createMetrics = (
     'cairn_subscription_operations_compiled_total',
     'Subscription operations compiled to a function (graphql-jit) for their per-event execution: once per parsed document and operation name.',
     () => shared.compilations,
+  );
+  total(
+    'cairn_subscription_pages_total',
+    'Pages of subscription results handed to SSE streams as one step (a page read from the table, a live batch), instead of one step per result.',
+    () => shared.pages,
   );
   total(
     'cairn_subscription_results_delivered_total',

@@ -19,7 +19,7 @@ import { connectionsPerClient, defaultClientLimits, tooManyConnections, type Cli
 import { json, processManagersHealthPath, serveProcessManagerHealth, serveReadiness } from './http/health.js';
 import { attachWebSockets, defaultTimeouts, type ConnectionTimeouts } from './http/websocket.js';
 import { graphiqlPage } from './http/graphiql-page.js';
-import { eventStreams } from './http/event-stream.js';
+import { eventStreams, writesEventStream } from './http/event-stream.js';
 import { corsFor, isSimpleBody, openSecurity, setSecurityHeaders, trustedOrigin, type Security } from './http/security.js';
 import { createMetrics, metricsPath, serveMetrics } from './metrics.js';
 
@@ -50,11 +50,14 @@ export const requestIdOf = (header: string | string[] | undefined | null): strin
 /** A line of yoga's own: its message when it gives one, else what kind of value it logged. */
 const yogaLine = (args: unknown[]): string => (typeof args[0] === 'string' ? args[0] : args[0] instanceof Error ? 'yoga: an error' : 'yoga');
 
+/** Subscription results shared between identical subscriptions, in pages for the SSE streams cairn writes. */
+const sharedResults = () => new SharedResults({ pagesFor: (context) => writesEventStream((context as { request?: Request }).request) });
+
 /** Builds the yoga instance without listening: tests call `yoga.fetch` in process. */
 export const createGraphQLServer = (
   services: Services,
   limits: Limits = defaultLimits,
-  shared: SharedResults = new SharedResults(),
+  shared: SharedResults = sharedResults(),
   security: Security = openSecurity,
   eventStreamPingMs?: number,
 ) =>
@@ -134,7 +137,7 @@ export type HttpServerOptions = {
 export const createHttpServer = (services: Services, options: HttpServerOptions = {}): HttpServer => {
   const clientLimits = options.clientLimits ?? defaultClientLimits;
   const security = options.security ?? openSecurity;
-  const shared = new SharedResults();
+  const shared = sharedResults();
   const yoga = createGraphQLServer(services, options.limits ?? defaultLimits, shared, security, options.timeouts?.eventStreamPingMs);
   // GraphiQL's bundle (9 MB of editor) loads on the page's first request, not at start-up.
   const graphiql = graphiqlPage(async () =>

@@ -27,6 +27,25 @@ export const matches = (filter: LogFilter) => (event: RecordedEvent): boolean =>
   (filter.types === undefined || filter.types.includes(event.type));
 
 /**
+ * On a log subscription: everything it holds now, at least one event, as one array (the rest of a
+ * page read from the table, or of a live batch, at most `eventsPerTurn` of it). A consumer that
+ * works a page at a time pays its per-step costs (promises, hooks, a socket write) once per page
+ * instead of once per event: a catch-up reads 500 events per page.
+ */
+export const nextPage = Symbol('cairn.nextPage');
+
+/** A log subscription: events one at a time (`next`), or what it holds at once (`nextPage`). */
+export type LogSubscription = AsyncGenerator<RecordedEvent> & {
+  [nextPage](): Promise<IteratorResult<readonly RecordedEvent[], undefined>>;
+};
+
+/** The subscription's pages, when `source` is a log subscription (or passes its pages on). */
+export const pagesOf = (source: object): (() => Promise<IteratorResult<readonly RecordedEvent[], undefined>>) | undefined => {
+  const method = (source as Partial<LogSubscription>)[nextPage];
+  return typeof method === 'function' ? method.bind(source) : undefined;
+};
+
+/**
  * Every event after a cursor, then live, in commit-safe order with no gap and no duplicate.
  *
  * It listens to the relay first, then reads the table up to the relay's position at that
@@ -34,31 +53,58 @@ export const matches = (filter: LogFilter) => (event: RecordedEvent): boolean =>
  * `bufferLimit` events behind drops its buffer and goes back to the table from its own cursor,
  * so a slow client costs the others nothing and memory stays bounded.
  */
-export const subscribeToLog = (
-  relay: Relay,
-  reader: EventReader,
-  options: LogSubscriptionOptions = {},
-): AsyncGenerator<RecordedEvent> => {
+export const subscribeToLog = (relay: Relay, reader: EventReader, options: LogSubscriptionOptions = {}): LogSubscription => {
   const stop = new AbortController();
+  // The page in hand: `next` takes its events one by one, `nextPage` what is left of it.
+  let page: readonly RecordedEvent[] = [];
+  let taken = 0;
   // "Now" is when the client subscribed, not when it first pulls: a generator's body runs lazily.
-  const events = follow(relay, reader, { ...options, after: options.after ?? relay.cursor }, stop.signal);
+  const pages = follow(relay, reader, { ...options, after: options.after ?? relay.cursor }, stop.signal, () => page.length - taken);
+  const ended = { done: true, value: undefined } as const;
   // A generator waiting inside an `await` takes a `return()` only at its next `yield`, so a client
   // leaving a quiet subscription would keep its relay listener until a matching event came, if
   // ever. Closing therefore releases the listener and ends the wait from outside.
-  return {
-    next: (...args) => events.next(...args),
-    return: (value) => {
-      stop.abort();
-      return events.return(value);
+  const close = () => {
+    stop.abort();
+    page = [];
+    taken = 0;
+  };
+  const subscription: LogSubscription = {
+    async next() {
+      if (taken < page.length) return { done: false, value: page[taken++]! };
+      const step = await pages.next();
+      if (step.done) return ended;
+      page = step.value;
+      taken = 1;
+      return { done: false, value: page[0]! };
     },
-    throw: (error) => {
-      stop.abort();
-      return events.throw(error);
+    async [nextPage]() {
+      if (taken < page.length) {
+        const rest = taken === 0 ? page : page.slice(taken);
+        taken = page.length;
+        return { done: false, value: rest };
+      }
+      const step = await pages.next();
+      if (step.done) return ended;
+      page = step.value;
+      taken = page.length;
+      return { done: false, value: page };
+    },
+    async return() {
+      close();
+      await pages.return(undefined);
+      return ended;
+    },
+    async throw(error: unknown) {
+      close();
+      await pages.return(undefined);
+      throw error;
     },
     [Symbol.asyncIterator]() {
-      return this;
+      return subscription;
     },
-  };
+  } as LogSubscription;
+  return subscription;
 };
 
 async function* follow(
@@ -66,7 +112,9 @@ async function* follow(
   reader: EventReader,
   options: LogSubscriptionOptions & { after: LogPosition },
   stopped: AbortSignal,
-): AsyncGenerator<RecordedEvent> {
+  /** Events of the last page handed over that its consumer has not taken yet. */
+  inHand: () => number,
+): AsyncGenerator<readonly RecordedEvent[], undefined> {
   const filter: LogFilter = {
     ...(options.aggregateId !== undefined && { aggregateId: options.aggregateId }),
     ...(options.aggregateType !== undefined && { aggregateType: options.aggregateType }),
@@ -77,8 +125,7 @@ async function* follow(
   const pageSize = options.pageSize ?? 500;
   let cursor = options.after;
   let buffer: RecordedEvent[] = [];
-  let inHand = 0; // taken from the buffer, not yet yielded
-  let sinceTurn = 0; // live events yielded since the event loop last had a turn
+  let sinceTurn = 0; // live events handed over since the event loop last had a turn
   let overflowed = false;
   let closed = relay.closed;
   let wake: (() => void) | null = null;
@@ -105,7 +152,7 @@ async function* follow(
       closed = true;
       signal();
     },
-    () => buffer.length + inHand,
+    () => buffer.length + inHand(),
     options.aggregateId,
   );
   stopped.addEventListener(
@@ -138,9 +185,9 @@ async function* follow(
         const page = await pending;
         const last = page.at(-1);
         pending = page.length === pageSize && last && compareLogPositions(last.logPosition, until) < 0 ? readPage(last.logPosition) : null;
-        for (const event of page) {
-          yield event;
-          cursor = event.logPosition;
+        if (last) {
+          cursor = last.logPosition;
+          yield page;
         }
         if (page.length < pageSize) cursor = until;
       }
@@ -148,23 +195,26 @@ async function* follow(
       while (!closed && !overflowed) {
         if (buffer.length === 0) {
           await new Promise<void>((resolve) => (wake = resolve));
+          sinceTurn = 0; // the loop turned while it waited
           continue;
         }
         const batch = buffer;
         buffer = [];
-        inHand = batch.length;
-        for (const event of batch) {
-          inHand -= 1;
-          if (compareLogPositions(event.logPosition, cursor) <= 0) continue;
-          yield event;
-          cursor = event.logPosition;
-          // A live batch is handed over in promise callbacks, which never let the event loop
-          // turn: a thousand subscribers working through 500 events each stalled a server for
-          // seconds (no requests served, no disconnects noticed). Let it turn now and then.
-          if (++sinceTurn >= eventsPerTurn) {
+        const fresh = batch.filter((event) => compareLogPositions(event.logPosition, cursor) > 0);
+        // A live batch is handed over in promise callbacks, which never let the event loop turn:
+        // a thousand subscribers working through 500 events each stalled a server for seconds (no
+        // requests served, no disconnects noticed). It goes in pages of at most `eventsPerTurn`,
+        // and the loop turns between them.
+        for (let start = 0; start < fresh.length; start += eventsPerTurn) {
+          if (sinceTurn >= eventsPerTurn) {
             sinceTurn = 0;
             await new Promise<void>((resolve) => setImmediate(resolve));
+            if (closed) break;
           }
+          const live = fresh.slice(start, start + eventsPerTurn);
+          cursor = live.at(-1)!.logPosition;
+          sinceTurn += live.length;
+          yield live;
         }
       }
     }

@@ -20,6 +20,7 @@ import {
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { defaultPageSize, maxPageSize } from './connection.js';
 import { defaultLimits, type Limits } from './limit-values.js';
+import { pageResults, resultPage } from './shared-results.js';
 
 export { defaultLimits, type Limits } from './limit-values.js';
 
@@ -225,7 +226,12 @@ export const operationLimits = (limits: Limits = defaultLimits): Plugin => {
           if (!measure) return;
           return {
             onNext({ result: next, setResult: replace }) {
-              if (tooLarge(next, limits.maxResponseBytes)) replace({ errors: [responseTooLarge(limits.maxResponseBytes)] });
+              const refused = { errors: [responseTooLarge(limits.maxResponseBytes)] };
+              const page = pageResults(next);
+              if (!page) return void (tooLarge(next, limits.maxResponseBytes) && replace(refused));
+              if (page.some((result) => tooLarge(result, limits.maxResponseBytes))) {
+                replace(resultPage(page.map((result) => (tooLarge(result, limits.maxResponseBytes) ? refused : result))));
+              }
             },
           };
         },

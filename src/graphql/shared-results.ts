@@ -18,6 +18,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { isAdmin, type Principal } from '../auth/principal.js';
+import { pagesOf } from '../eventstore/log-subscription.js';
 
 /** On a shared result: the SharedResults that made it. */
 const madeBy = Symbol('cairn.sharedResults');
@@ -25,6 +26,31 @@ const madeBy = Symbol('cairn.sharedResults');
 const jsonOf = Symbol('cairn.json');
 /** On a source event: its executions, by operation key. */
 const executionsOf = Symbol('cairn.executions');
+/** On a page of results: its results. */
+const resultsOf = Symbol('cairn.pageResults');
+
+/**
+ * Set (true) on a subscription's initial context by a transport that takes pages of results
+ * (see `ResultPage`): cairn's graphql-ws server sends a page as one message per result.
+ */
+export const takesResultPages = Symbol('cairn.takesResultPages');
+
+/**
+ * Results handed over as one value: a subscription whose consumer writes pages (cairn's SSE
+ * writer) gets a page of results per step of its iterator instead of one result per step, so
+ * the per-step costs on the way out (promises, envelop's hooks, a write) are paid once per page.
+ * A page holds no result with errors: such a result goes alone, so that every hook that looks at
+ * a result's errors (masking, the request log) sees it as it would without pages.
+ */
+export type ResultPage = ExecutionResult & { readonly [resultsOf]: readonly ExecutionResult[] };
+
+export const resultPage = (results: readonly ExecutionResult[]): ResultPage => ({ [resultsOf]: results });
+
+/** A page's results; undefined for a single result. */
+export const pageResults = (value: unknown): readonly ExecutionResult[] | undefined =>
+  typeof value === 'object' && value !== null ? (value as Partial<ResultPage>)[resultsOf] : undefined;
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown }).then === 'function';
 
 /**
  * Sets a mark that copies leave behind: a spread (`{ ...row }`, as a projection's `evolve` makes
@@ -141,8 +167,13 @@ const maskable = (result: ExecutionResult): ExecutionResult => {
   };
 };
 
-/** One event's execution for one operation key: its promise, and its result once it has one. */
-type Execution = { readonly promise: Promise<SharedResult>; result?: SharedResult };
+/** One event's execution for one operation key: its result, or its promise until it has one. */
+type Execution = { promise?: Promise<SharedResult>; result?: SharedResult };
+
+export type SharedResultsOptions = {
+  /** Whether a subscription's consumer takes pages of results (see `ResultPage`), given its context. */
+  readonly pagesFor?: (context: unknown) => boolean;
+};
 
 /**
  * Live subscribers are handed the very same event objects by the relay, so subscribers running
@@ -163,7 +194,7 @@ export class SharedResults {
   private readonly documents = new WeakMap<DocumentNode, { readonly id: number; readonly executors: Map<string, Promise<EventExecutor>> }>();
   private nextDocumentId = 1;
   /** The shared payload of the graphql-ws message being stringified now (see `webSocketReplacer`). */
-  private pending: { readonly token: string; readonly result: SharedResult } | null = null;
+  private pending: { readonly token: string; readonly results: readonly ExecutionResult[] } | null = null;
   private nextToken = 1;
   /** Operations compiled (graphql-jit): once per parsed document and operation name. */
   compilations = 0;
@@ -173,6 +204,10 @@ export class SharedResults {
   serialisations = 0;
   /** Results handed to subscribers. */
   deliveries = 0;
+  /** Pages of results handed to subscribers that take pages. */
+  pages = 0;
+
+  constructor(private readonly options: SharedResultsOptions = {}) {}
 
   /** The envelop plugin: subscriptions map their source events through the shared cache. */
   plugin(): Plugin {
@@ -181,7 +216,11 @@ export class SharedResults {
         setSubscribeFn(async (args) => {
           const source = await createSourceEventStream(args);
           if (!isAsyncIterable(source)) return source;
-          return this.map(source, this.operationKey(args), args, await this.executor(args));
+          const key = this.operationKey(args);
+          const executor = await this.executor(args);
+          const context = args.contextValue as { [takesResultPages]?: boolean } | undefined;
+          const pages = context?.[takesResultPages] === true || this.options.pagesFor?.(context) ? pagesOf(source) : undefined;
+          return pages ? this.mapPages(pages, source, key, args, executor) : this.map(source, key, args, executor);
         });
       },
     };
@@ -205,26 +244,31 @@ export class SharedResults {
 
   /**
    * graphql-ws stringifies each `next` message whole, payload included. As its JSON replacer
-   * (`holder` is the replacer's `this`) this stands a unique token in for a shared payload, and
-   * `spliceWebSocketMessage`, called by the socket's `send` synchronously after the stringify,
-   * puts the shared JSON in its place.
+   * (`holder` is the replacer's `this`) this stands a unique token in for a shared payload or a
+   * page of results, and `webSocketMessages`, called by the socket's `send` synchronously after
+   * the stringify, puts their JSON in its place: one message per result.
    */
   replacePayload(holder: unknown, key: string, value: unknown): unknown {
-    if (key !== 'payload' || !this.isShared(value)) return value;
-    if ((holder as { type?: unknown }).type !== 'next') return value;
+    if (key !== 'payload' || (holder as { type?: unknown }).type !== 'next') return value;
+    const page = pageResults(value);
+    if (!page && !this.isShared(value)) return value;
     const token = `\u0000cairn-shared-${this.nextToken++}`;
-    this.pending = { token, result: value };
+    this.pending = { token, results: page ?? [value as SharedResult] };
     return token;
   }
 
-  /** A graphql-ws message with its shared payload token replaced by the payload's JSON. */
-  spliceWebSocketMessage(data: string): string {
+  /**
+   * The graphql-ws messages `data` stands for: itself, or, when its payload is a token of
+   * `replacePayload`, the message once per result with that result's JSON as its payload.
+   */
+  webSocketMessages(data: string): string[] {
     const pending = this.pending;
-    if (!pending) return data;
+    if (!pending) return [data];
     const tail = `"payload":${JSON.stringify(pending.token)}}`;
-    if (!data.endsWith(tail)) return data;
+    if (!data.endsWith(tail)) return [data];
     this.pending = null;
-    return `${data.slice(0, -tail.length)}"payload":${this.serialised(pending.result)}}`;
+    const head = `${data.slice(0, -tail.length)}"payload":`;
+    return pending.results.map((result) => `${head}${this.isShared(result) ? this.serialised(result) : JSON.stringify(result)}}`);
   }
 
   /**
@@ -259,6 +303,71 @@ export class SharedResults {
     } as AsyncIterableIterator<ExecutionResult>;
   }
 
+  /**
+   * The source's events as pages of results: each step takes what the source holds (a page read
+   * from the table, a live batch) and hands its results over as one `ResultPage`, a result with
+   * errors alone.
+   */
+  private mapPages(
+    pages: () => Promise<IteratorResult<readonly unknown[], undefined>>,
+    source: AsyncIterable<unknown>,
+    key: string,
+    args: ExecutionArgs,
+    executor: EventExecutor,
+  ): AsyncIterableIterator<ExecutionResult> {
+    const events = source[Symbol.asyncIterator]();
+    let held: readonly ExecutionResult[] = []; // made, not handed over yet
+    const hand = (): IteratorResult<ExecutionResult> => {
+      const failed = held.findIndex((result) => result.errors !== undefined && result.errors.length > 0);
+      if (failed === 0) {
+        const value = held[0]!;
+        held = held.slice(1);
+        return { done: false, value };
+      }
+      const page = failed === -1 ? held : held.slice(0, failed);
+      held = failed === -1 ? [] : held.slice(failed);
+      this.pages += 1;
+      return { done: false, value: resultPage(page) };
+    };
+    // As graphql-js maps a source: a failed execution ends the source and surfaces the error.
+    const fail = async (error: unknown): Promise<never> => {
+      await events.return?.();
+      throw error;
+    };
+    const step = (page: IteratorResult<readonly unknown[], undefined>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
+      if (page.done) return { done: true, value: undefined };
+      let results: (ExecutionResult | Promise<ExecutionResult>)[];
+      try {
+        results = page.value.map((event) => this.result(event, key, args, executor));
+      } catch (error) {
+        return fail(error);
+      }
+      if (!results.some(isPromise)) {
+        held = results as ExecutionResult[];
+        return hand();
+      }
+      return Promise.all(results).then((made) => {
+        held = made;
+        return hand();
+      }, fail);
+    };
+    return {
+      next: () => (held.length > 0 ? Promise.resolve(hand()) : pages().then(step)),
+      return: async () => {
+        held = [];
+        return (await events.return?.()) ?? { done: true, value: undefined };
+      },
+      throw: async (error: unknown) => {
+        held = [];
+        await events.return?.();
+        throw error;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    } as AsyncIterableIterator<ExecutionResult>;
+  }
+
   /** The event's result for this key: the one already made, or a promise of it. */
   private result(payload: unknown, key: string, args: ExecutionArgs, executor: EventExecutor): ExecutionResult | Promise<ExecutionResult> {
     this.deliveries += 1;
@@ -271,20 +380,33 @@ export class SharedResults {
       else this.byEvent.set(payload, executions);
     }
     const made = executions.get(key);
-    if (made) return made.result ?? made.promise;
-    const execution: Execution = {
-      promise: this.execute(payload, args, executor).then((result) => (execution.result = result)),
-    };
+    if (made) return made.result ?? made.promise!;
+    const outcome = this.execute(payload, args, executor);
+    if (!isPromise(outcome)) {
+      executions.set(key, { result: outcome });
+      return outcome;
+    }
+    const execution: Execution = { promise: outcome.then((result) => (execution.result = result)) };
     executions.set(key, execution);
-    return execution.promise;
+    return execution.promise!;
   }
 
-  private async execute(payload: unknown, args: ExecutionArgs, executor: EventExecutor): Promise<SharedResult> {
+  /** The event's execution, without a promise when the executor answers at once (graphql-jit, for resolvers that do). */
+  private execute(payload: unknown, args: ExecutionArgs, executor: EventExecutor): SharedResult | Promise<SharedResult> {
     this.executions += 1;
-    const result = (await executor(payload, args)) as SharedResult;
+    let outcome: ExecutionResult | Promise<ExecutionResult>;
+    try {
+      outcome = executor(payload, args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return isPromise(outcome) ? outcome.then((result) => this.own(result)) : this.own(outcome);
+  }
+
+  private own(result: ExecutionResult): SharedResult {
     mark(result, madeBy, this);
     mark(result, jsonOf, undefined);
-    return result;
+    return result as SharedResult;
   }
 
   /**

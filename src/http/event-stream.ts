@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { sharedJson } from '../graphql/shared-results.js';
+import { pageResults, sharedJson } from '../graphql/shared-results.js';
 import type { Logger } from '../logger.js';
 
 /** How often an event stream sends a comment, so that proxies keep it open (yoga's interval). */
@@ -130,7 +130,11 @@ export const eventStream = (
       while (!ended && !full && text.length < body.readableHighWaterMark) {
         const step = await iterator.next();
         if (ended) return;
-        if (step.value != null) queue(`event: next\ndata: ${resultJson(step.value)}\n\n`, step.value);
+        if (step.value != null) {
+          const page = pageResults(step.value);
+          if (page) for (const result of page) queue(`event: next\ndata: ${resultJson(result)}\n\n`, result);
+          else queue(`event: next\ndata: ${resultJson(step.value)}\n\n`, step.value);
+        }
         if (step.done) {
           finish();
           queue('event: complete\ndata:\n\n');
@@ -168,6 +172,13 @@ const accepted = (request: Request): string[] =>
     .map((type) => type.split(';')[0]!.trim().toLowerCase())
     .filter(Boolean);
 
+/** Whether `eventStreams` writes this request's subscription (and so takes pages of results, see `ResultPage`). */
+export const writesEventStream = (request: Request | undefined): boolean => {
+  if (typeof request?.headers?.get !== 'function') return false;
+  const types = accepted(request);
+  return types.includes('text/event-stream') && !types.includes('multipart/mixed');
+};
+
 /**
  * Serves subscription results asked for as `text/event-stream` with `eventStream` instead of yoga's
  * writer; anything else (single results, multipart) stays with yoga. Listed after yoga's own
@@ -175,9 +186,7 @@ const accepted = (request: Request): string[] =>
  */
 export const eventStreams = ({ pingMs = defaultEventStreamPingMs, logger }: { readonly pingMs?: number; readonly logger?: Logger } = {}): Plugin => ({
   onResultProcess({ request, result, setResultProcessor }) {
-    if (!isAsyncIterable(result)) return;
-    const types = accepted(request);
-    if (!types.includes('text/event-stream') || types.includes('multipart/mixed')) return;
+    if (!isAsyncIterable(result) || !writesEventStream(request)) return;
     setResultProcessor(
       (value, fetchAPI) => eventStream(value as AsyncIterable<ExecutionResult>, fetchAPI as unknown as FetchAPI, { signal: request.signal, pingMs, ...(logger && { logger }) }),
       'text/event-stream',

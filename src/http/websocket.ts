@@ -6,7 +6,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { GraphQLServer } from '../server.js';
-import type { SharedResults } from '../graphql/shared-results.js';
+import { pageResults, takesResultPages, type SharedResults } from '../graphql/shared-results.js';
 import type { Logger } from '../logger.js';
 import { holdWritesForThisTurn } from './batched-writes.js';
 import { connectionsPerClient, tooManyConnections, type ClientLimits } from './client-limits.js';
@@ -66,9 +66,12 @@ export const attachWebSockets = (options: {
   /** Sends a shared subscription payload's JSON instead of stringifying it once per socket. */
   class SharedPayloadSocket extends WebSocket {
     override send(data: unknown, ...rest: unknown[]): void {
-      const message = typeof data === 'string' ? shared.spliceWebSocketMessage(data) : data;
+      const messages = typeof data === 'string' ? shared.webSocketMessages(data) : [data];
+      const message = messages.pop();
       // The frames of one turn of the event loop leave in one system call.
       holdWritesForThisTurn((this as unknown as { _socket?: Socket })._socket);
+      // A page of results: one message per result, the callback with the last.
+      for (const each of messages) (super.send as (...args: unknown[]) => void)(each);
       const done = rest.at(-1);
       // graphql-ws waits for each message's write callback before it takes the subscription's next
       // event: a subscriber sent one event per turn of the loop, one system call each. Below the
@@ -125,7 +128,8 @@ export const attachWebSockets = (options: {
         return true;
       },
       // A shared result goes out as is (graphql-ws would copy it), its JSON spliced in by the socket.
-      onNext: (_ctx, _id, _payload, _args, result) => (shared.isShared(result) ? result : undefined),
+      // A page of results goes out as one message per result (see `webSocketMessages`).
+      onNext: (_ctx, _id, _payload, _args, result) => (shared.isShared(result) || pageResults(result) ? result : undefined),
       jsonMessageReplacer(key, value) {
         return shared.replacePayload(this, key, value);
       },
@@ -154,7 +158,12 @@ export const attachWebSockets = (options: {
           ];
         }
         try {
-          const enveloped = yoga.getEnveloped({ req: ctx.extra.request, params: payload, ...(ctx.extra.principal && { principal: ctx.extra.principal }) });
+          const enveloped = yoga.getEnveloped({
+            req: ctx.extra.request,
+            params: payload,
+            [takesResultPages]: true,
+            ...(ctx.extra.principal && { principal: ctx.extra.principal }),
+          });
           const document = enveloped.parse(payload.query);
           const errors = enveloped.validate(enveloped.schema, document);
           if (errors.length > 0) return errors.map((error: GraphQLError) => operationError(error, logger));

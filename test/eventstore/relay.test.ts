@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { connect } from '../../src/db/client.js';
 import { compareLogPositions } from '../../src/eventstore/cursor.js';
 import { newId } from '../../src/eventstore/ids.js';
-import { eventsPerTurn, subscribeToLog, type LogSubscriptionOptions } from '../../src/eventstore/log-subscription.js';
+import { eventsPerTurn, nextPage, subscribeToLog, type LogSubscriptionOptions } from '../../src/eventstore/log-subscription.js';
 import { createNotifier } from '../../src/eventstore/notifier.js';
 import { PostgresEventStore, type PostgresSession } from '../../src/eventstore/postgres-store.js';
 import { Relay } from '../../src/eventstore/relay.js';
@@ -431,6 +431,45 @@ describe('log subscription on the relay', () => {
     expectLogOrder(rest);
     await appendTyped(type, 11);
     expect(numbers(await take(events, 1))).toEqual([11]);
+  });
+
+  it('hands over what it holds a page at a time: a catch-up page, the rest of one, a live batch in turns', async () => {
+    const type = freshType();
+    const before = relay.cursor;
+    await store.transaction((session) =>
+      session.appendToStream({ aggregateId: newId('prb'), aggregateType: type }, Array.from({ length: 12 }, (_, n) => ({ type: 'Probed', data: { n } })), {
+        expectedVersion: 0,
+        metadata,
+        occurredAt: new Date(),
+      }),
+    );
+    await relay.settle();
+    const events = follow({ aggregateType: type, after: before, pageSize: 5 });
+    const page = async () => {
+      const step = await within(events[nextPage](), 'a page');
+      if (step.done) throw new Error('the subscription ended');
+      return numbers(step.value);
+    };
+    // From the table, a page as read; one event taken alone leaves the rest of its page.
+    expect(await page()).toEqual([0, 1, 2, 3, 4]);
+    expect(numbers(await take(events, 1))).toEqual([5]);
+    expect(await page()).toEqual([6, 7, 8, 9]);
+    expect(await page()).toEqual([10, 11]);
+
+    // Live: a batch in pages of at most `eventsPerTurn`, in order.
+    const waiting = events[nextPage]();
+    await store.transaction((session) =>
+      session.appendToStream({ aggregateId: newId('prb'), aggregateType: type }, Array.from({ length: eventsPerTurn + 10 }, (_, n) => ({ type: 'Probed', data: { n: 12 + n } })), {
+        expectedVersion: 0,
+        metadata,
+        occurredAt: new Date(),
+      }),
+    );
+    const first = await within(waiting, 'the live batch');
+    const live = first.done ? [] : numbers(first.value);
+    expect(live.length).toBeLessThanOrEqual(eventsPerTurn);
+    while (live.length < eventsPerTurn + 10) live.push(...(await page()));
+    expect(live).toEqual(Array.from({ length: eventsPerTurn + 10 }, (_, n) => 12 + n));
   });
 
   it('lets the event loop turn while it hands over a large live batch', async () => {

@@ -178,6 +178,45 @@ describe('fan-out to many subscribers', () => {
     expect((await metric('cairn_subscription_operations_compiled_total')) - compiled).toBe(1);
   });
 
+  it('hands SSE and graphql-ws subscribers their events a page at a time: every event once, in order, a failing one masked in its place', async () => {
+    const t = `Fan_${newId('t').slice(2, 12)}`;
+    await introduce(store, t);
+    await append(t, 1_000, 250);
+    // An event whose typed payload cannot be served: its amount is no decimal, and serialising it throws.
+    await store.transaction((session) =>
+      session.appendToStream({ aggregateId: newId('fan'), aggregateType: t }, [{ type: 'TransactionCreated', data: { currency: 'EUR', amount: { not: 'a decimal' } } }], {
+        expectedVersion: 0,
+        metadata: { correlationId: 'cor', causationId: 'cmd' },
+        occurredAt: new Date(),
+      }),
+    );
+    await append(t, 10, 10);
+    await relay.settle();
+    await noSubscribers();
+    const log = await store.readLog({ aggregateType: t, limit: 5_000 });
+    expect(log).toHaveLength(1 + 1_000 + 1 + 10);
+    const query = `subscription ($t: String) { events(aggregateType: $t, fromStart: true) { id position ... on TransactionCreated { amount } } }`;
+    type Payload = GraphQLResponse<{ events: { id: string; position: string } }>;
+    const check = (payloads: readonly Payload[]) => {
+      expect(payloads.map((payload) => payload.data?.events.id ?? 'failed')).toEqual(log.map((event) => (event.type === 'TransactionCreated' ? 'failed' : event.id)));
+      const failed = payloads.find((payload) => payload.errors);
+      expect(failed?.errors?.map((error) => error.message)).toEqual(['Unexpected error.']);
+      expect(JSON.stringify(failed)).not.toContain('decimal');
+    };
+
+    // Three pages read from the table (500, 500, 12 events), the failing result on its own: a few
+    // steps per subscriber, not one per event, over either transport.
+    for (const open of [async () => (await sse(query, { t })).payloads, async () => openWs(query, { t })]) {
+      const pages = await metric('cairn_subscription_pages_total');
+      const payloads = (await open()) as unknown as Payload[];
+      await waitFor(() => payloads.length === log.length, `the subscriber to get ${log.length} results`);
+      check(payloads);
+      const taken = (await metric('cairn_subscription_pages_total')) - pages;
+      expect(taken).toBeGreaterThanOrEqual(3);
+      expect(taken).toBeLessThanOrEqual(6);
+    }
+  });
+
   it('keeps stalled subscribers (SSE and graphql-ws) from holding memory or the others back while 50,000 events flow', async () => {
     const t = `Stall_${newId('t').slice(2, 12)}`;
     const events = 50_000;

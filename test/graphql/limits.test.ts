@@ -1,8 +1,14 @@
 import { request } from 'node:http';
-import { describe, expect, it } from 'vitest';
-import { defaultLimits, graphqlPath, maxBodyBytes } from '../../src/server.js';
+import type { AddressInfo } from 'node:net';
+import { createClient } from 'graphql-ws';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import WebSocket from 'ws';
+import { newId } from '../../src/eventstore/ids.js';
+import { createHttpServer, defaultLimits, graphqlPath, maxBodyBytes } from '../../src/server.js';
 import { useApp, useHttpServer } from '../helpers/app.js';
-import { execute } from '../helpers/graphql.js';
+import { execute, type GraphQLResponse } from '../helpers/graphql.js';
+import { openHttpSse } from '../helpers/http-sse.js';
+import { waitFor } from '../helpers/wait.js';
 
 const app = await useApp();
 const server = await useHttpServer(app);
@@ -104,5 +110,47 @@ describe('the HTTP server', () => {
     const response = await fetch(`${base}/ready`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ ready: true, database: true, relay: true });
+  });
+});
+
+describe('the response size bound on subscriptions', () => {
+  it('replaces only the result over the bound, in its place, when results go out in pages (SSE and graphql-ws)', async () => {
+    const maxResponseBytes = 2_000;
+    const http = createHttpServer(app.services, { limits: { ...defaultLimits, maxResponseBytes } });
+    await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => http.close());
+    const { port } = http.server.address() as AddressInfo;
+    const t = `Sized_${newId('t').slice(2, 12)}`;
+    const sizes = [10, 10, 3_000, 10, 10];
+    await app.services.store.transaction((session) =>
+      session.appendToStream({ aggregateId: newId('sized'), aggregateType: t }, sizes.map((size) => ({ type: 'Sized', data: { pad: 'x'.repeat(size) } })), {
+        expectedVersion: 0,
+        metadata: { correlationId: 'cor', causationId: 'cmd' },
+        occurredAt: new Date(),
+      }),
+    );
+    await app.services.relay.settle();
+    const query = `subscription ($t: String) { events(aggregateType: $t, fromStart: true) { id ... on UntypedEvent { data } } }`;
+    type Payload = GraphQLResponse<{ events: { data: { pad: string } } }>;
+    const expectSized = (payloads: readonly Payload[]) => {
+      expect(payloads.map((payload) => payload.data?.events.data.pad.length ?? payload.errors?.map((error) => error.extensions?.code).join())).toEqual([
+        10,
+        10,
+        'RESPONSE_TOO_LARGE',
+        10,
+        10,
+      ]);
+    };
+    const overSse = await openHttpSse<Payload['data']>(`http://127.0.0.1:${port}`, query, { t });
+    onTestFinished(() => overSse.close());
+    await waitFor(() => overSse.payloads.length === sizes.length, 'five results over SSE');
+    expectSized(overSse.payloads as Payload[]);
+
+    const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+    onTestFinished(() => client.dispose());
+    const overWs: Payload[] = [];
+    client.subscribe({ query, variables: { t } }, { next: (payload) => void overWs.push(payload as Payload), error: () => undefined, complete: () => undefined });
+    await waitFor(() => overWs.length === sizes.length, 'five results over graphql-ws');
+    expectSized(overWs);
   });
 });
