@@ -124,7 +124,11 @@ async function* follow(
   const bufferLimit = options.bufferLimit ?? relay.subscriberBuffer;
   const pageSize = options.pageSize ?? 500;
   let cursor = options.after;
-  let buffer: RecordedEvent[] = [];
+  // Live events in the relay's batches, kept apart: every subscriber of the same events cuts the
+  // same pages from them, so identical subscriptions hand their transports identical pages.
+  let batches: RecordedEvent[][] = [];
+  let buffered = 0;
+  let takenLeft = 0; // taken from `batches`, not handed over yet
   let sinceTurn = 0; // live events handed over since the event loop last had a turn
   let overflowed = false;
   let closed = relay.closed;
@@ -139,12 +143,14 @@ async function* follow(
       if (overflowed) return;
       const mine = batch.filter(wanted);
       if (mine.length === 0) return;
-      if (buffer.length + mine.length > bufferLimit) {
+      if (buffered + mine.length > bufferLimit) {
         overflowed = true;
-        buffer = [];
+        batches = [];
+        buffered = 0;
         relay.recordOverflow();
       } else {
-        buffer.push(...mine);
+        batches.push(mine);
+        buffered += mine.length;
       }
       signal();
     },
@@ -152,7 +158,7 @@ async function* follow(
       closed = true;
       signal();
     },
-    () => buffer.length + inHand(),
+    () => buffered + takenLeft + inHand(),
     options.aggregateId,
   );
   stopped.addEventListener(
@@ -168,7 +174,8 @@ async function* follow(
     while (!closed) {
       // Catch up from the table to where the relay stood when we (re)started listening.
       overflowed = false;
-      buffer = [];
+      batches = [];
+      buffered = 0;
       const until = relay.cursor;
       // A replica that has not replayed `until` yet would return a short page, and the cursor
       // would jump to `until` past what it has not seen: read where `until` is known to be.
@@ -193,29 +200,36 @@ async function* follow(
       }
       // Live: everything the relay hands over now lies beyond `until`.
       while (!closed && !overflowed) {
-        if (buffer.length === 0) {
+        if (batches.length === 0) {
           await new Promise<void>((resolve) => (wake = resolve));
           sinceTurn = 0; // the loop turned while it waited
           continue;
         }
-        const batch = buffer;
-        buffer = [];
-        const fresh = batch.filter((event) => compareLogPositions(event.logPosition, cursor) > 0);
+        const taken = batches;
+        batches = [];
+        takenLeft = buffered;
+        buffered = 0;
         // A live batch is handed over in promise callbacks, which never let the event loop turn:
         // a thousand subscribers working through 500 events each stalled a server for seconds (no
         // requests served, no disconnects noticed). It goes in pages of at most `eventsPerTurn`,
         // and the loop turns between them.
-        for (let start = 0; start < fresh.length; start += eventsPerTurn) {
-          if (sinceTurn >= eventsPerTurn) {
-            sinceTurn = 0;
-            await new Promise<void>((resolve) => setImmediate(resolve));
-            if (closed) break;
+        for (const batch of taken) {
+          const fresh = compareLogPositions(batch[0]!.logPosition, cursor) > 0 ? batch : batch.filter((event) => compareLogPositions(event.logPosition, cursor) > 0);
+          for (let start = 0; start < fresh.length && !closed; start += eventsPerTurn) {
+            if (sinceTurn >= eventsPerTurn) {
+              sinceTurn = 0;
+              await new Promise<void>((resolve) => setImmediate(resolve));
+              if (closed) break;
+            }
+            const live = start === 0 && fresh.length <= eventsPerTurn ? fresh : fresh.slice(start, start + eventsPerTurn);
+            cursor = live.at(-1)!.logPosition;
+            sinceTurn += live.length;
+            takenLeft -= live.length;
+            yield live;
           }
-          const live = fresh.slice(start, start + eventsPerTurn);
-          cursor = live.at(-1)!.logPosition;
-          sinceTurn += live.length;
-          yield live;
+          takenLeft -= batch.length - fresh.length;
         }
+        takenLeft = 0;
       }
     }
   } finally {

@@ -36,23 +36,29 @@ const resultJson = (result: ExecutionResult): string => {
 };
 
 /**
- * The bytes of a turn's results, kept with its first result: identical subscriptions are handed
- * the very same result objects (see SharedResults), so a thousand of them send one buffer, made
- * once, rather than a thousand copies of the same text. A turn is known by its first and last
- * result and their count: subscribers of one operation get its events in log order with no gap,
- * so those three fix everything in between.
+ * Bytes made once for results that many subscribers send alike, kept with the first result:
+ * identical subscriptions are handed the very same result objects (see SharedResults), in the
+ * same pages (a relay batch is cut into pages the same way for each of them), so a thousand of
+ * them send one buffer, made once, rather than a thousand copies of the same text. A run of
+ * results is known by its first and last result and their count: subscribers of one operation
+ * get its events in log order with no gap, so those three fix everything in between.
  */
-const turnBytes = new WeakMap<object, { readonly last: object; readonly count: number; readonly bytes: Buffer }>();
+const madeBytes = new WeakMap<object, { readonly last: object; readonly count: number; readonly bytes: Buffer }>();
 
-const bytesOf = (text: string, results: readonly ExecutionResult[]): Buffer => {
+const sharedBytes = (results: readonly ExecutionResult[], text: () => string): Buffer => {
   const first = results[0]!;
   const last = results.at(-1)!;
-  const made = turnBytes.get(first);
+  const made = madeBytes.get(first);
   if (made && made.last === last && made.count === results.length) return made.bytes;
-  const bytes = Buffer.from(text);
-  turnBytes.set(first, { last, count: results.length, bytes });
+  const bytes = Buffer.from(text());
+  madeBytes.set(first, { last, count: results.length, bytes });
   return bytes;
 };
+
+const nextEvent = (result: ExecutionResult) => `event: next\ndata: ${resultJson(result)}\n\n`;
+
+/** A page of results as one chunk, shared by every subscriber sending the same page. */
+const pageBytes = (results: readonly ExecutionResult[]): Buffer => sharedBytes(results, () => results.map(nextEvent).join(''));
 
 /**
  * A subscription's results as a `text/event-stream` body (graphql-sse's distinct connections mode,
@@ -74,8 +80,10 @@ export const eventStream = (
 ): Response => {
   const iterator = result[Symbol.asyncIterator]();
   let text = ':\n\n'; // a comment first: some browsers show nothing until the body starts
-  let results: ExecutionResult[] = []; // those the turn's text holds
+  let results: ExecutionResult[] = []; // those the text holds
   let onlyResults = false; // and nothing else (no comment, no end)
+  let chunks: Buffer[] = []; // made before the text, to go out before it: pages, and earlier text
+  let chunked = 0; // their bytes
   let flushing = false;
   let pumping = false;
   let full = false; // the body refused more: wait for its `read`
@@ -102,23 +110,46 @@ export const eventStream = (
         .finally(() => callback(error));
     },
   });
-  const flush = () => {
-    flushing = false;
-    if (text === '' || body.destroyed) return;
-    const chunk = onlyResults && results.length > 0 ? bytesOf(text, results) : text;
+  /** The text so far as a chunk: the bytes identical subscriptions share when it holds results only. */
+  const takeText = () => {
+    if (text === '') return;
+    const taken = results;
+    const bytes = onlyResults && taken.length > 0 ? sharedBytes(taken, () => text) : Buffer.from(text);
+    chunks.push(bytes);
+    chunked += bytes.length;
     text = '';
     results = [];
     onlyResults = true;
-    if (body.push(chunk)) void pump(); // when it stopped for a full turn's text
+  };
+  const flush = () => {
+    flushing = false;
+    takeText();
+    if (chunks.length === 0 || body.destroyed) return;
+    const out = chunks;
+    chunks = [];
+    chunked = 0;
+    let more = true;
+    for (const chunk of out) more = body.push(chunk) && more;
+    if (more) void pump(); // when it stopped for a full turn's worth
     else full = true;
+  };
+  const schedule = () => {
+    if (flushing) return;
+    flushing = true;
+    setImmediate(flush);
   };
   const queue = (more: string, result?: ExecutionResult) => {
     text += more;
     if (result) results.push(result);
     else onlyResults = false;
-    if (flushing) return;
-    flushing = true;
-    setImmediate(flush);
+    schedule();
+  };
+  const queuePage = (page: readonly ExecutionResult[]) => {
+    takeText();
+    const bytes = pageBytes(page);
+    chunks.push(bytes);
+    chunked += bytes.length;
+    schedule();
   };
   const pump = async () => {
     if (pumping || ended) return;
@@ -127,13 +158,13 @@ export const eventStream = (
       // A client that stops reading stops the pulls once its body holds a high-water mark's worth
       // (the body's `push` says so, and its `read` asks for more). A turn's text is bounded too,
       // so an iterator that never waits cannot keep the event loop from turning.
-      while (!ended && !full && text.length < body.readableHighWaterMark) {
+      while (!ended && !full && text.length + chunked < body.readableHighWaterMark) {
         const step = await iterator.next();
         if (ended) return;
         if (step.value != null) {
           const page = pageResults(step.value);
-          if (page) for (const result of page) queue(`event: next\ndata: ${resultJson(result)}\n\n`, result);
-          else queue(`event: next\ndata: ${resultJson(step.value)}\n\n`, step.value);
+          if (page) queuePage(page);
+          else queue(nextEvent(step.value), step.value);
         }
         if (step.done) {
           finish();
@@ -156,7 +187,7 @@ export const eventStream = (
   };
 
   ping = setInterval(() => {
-    if (!ended && !full && text === '') queue(':\n\n');
+    if (!ended && !full && text === '' && chunks.length === 0) queue(':\n\n');
   }, pingMs);
   ping.unref();
   // The request's signal ends with its connection (and lets an in-process caller hang up).

@@ -472,6 +472,37 @@ describe('log subscription on the relay', () => {
     expect(live).toEqual(Array.from({ length: eventsPerTurn + 10 }, (_, n) => 12 + n));
   });
 
+  it('cuts live pages within each relay batch, however far behind its reader is, so identical subscribers get identical pages', async () => {
+    const type = freshType();
+    const events = follow({ aggregateType: type });
+    const waiting = events[nextPage]();
+    const commit = (ns: readonly number[]) =>
+      store.transaction((session) =>
+        session.appendToStream({ aggregateId: newId('prb'), aggregateType: type }, ns.map((n) => ({ type: 'Probed', data: { n } })), {
+          expectedVersion: 0,
+          metadata,
+          occurredAt: new Date(),
+        }),
+      );
+    await commit([0]);
+    const first = await within(waiting, 'the first batch');
+    expect(first.done ? [] : numbers(first.value)).toEqual([0]);
+    // Two commits, each read by the relay on its own, while the reader takes nothing.
+    await commit([1, 2, 3]);
+    await relay.settle();
+    await commit([4, 5]);
+    await relay.settle();
+    const pages: number[][] = [];
+    while (pages.flat().length < 5) {
+      const step = await within(events[nextPage](), 'a page');
+      if (!step.done) pages.push(numbers(step.value));
+    }
+    expect(pages).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+  });
+
   it('lets the event loop turn while it hands over a large live batch', async () => {
     const type = freshType();
     const events = follow({ aggregateType: type });

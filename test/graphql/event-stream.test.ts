@@ -1,9 +1,10 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { getSSEProcessor } from 'graphql-yoga';
 import { request } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { newId } from '../../src/eventstore/ids.js';
+import { resultPage } from '../../src/graphql/shared-results.js';
 import { eventStream } from '../../src/http/event-stream.js';
 import { useApp, useHttpServer } from '../helpers/app.js';
 import { sseParser } from '../helpers/sse.js';
@@ -167,6 +168,38 @@ describe('eventStream', () => {
     expect(ours).toBe(yogas);
     expect(ours).toContain('"extensions":{"code":"NOT_FOUND"}');
     expect(ours.endsWith('event: complete\ndata:\n\n')).toBe(true);
+  });
+
+  it('writes a page of results as one chunk, the same bytes for every stream sending that page, however its turns group them', async () => {
+    const [one, failed, two] = results();
+    const first = resultPage([one!, two!]);
+    const second = resultPage([{ data: { events: { id: 'evt_3', position: 'cC' } } }]);
+    /** The chunks the body was handed, as pushed (a reader may get them joined). */
+    const chunksOf = async (response: Response) => {
+      const push = vi.spyOn(Readable.prototype, 'push');
+      try {
+        const all = await text(response);
+        // The body is the stream whose first push is the opening comment (the app's sockets push too).
+        const calls = push.mock.calls.map(([chunk], n) => ({ chunk, stream: push.mock.contexts[n] }));
+        const body = calls.find(({ chunk }) => Buffer.isBuffer(chunk) && chunk.toString().startsWith(':\n\n'))?.stream;
+        const pushed = calls.filter(({ stream, chunk }) => stream === body && Buffer.isBuffer(chunk)).map(({ chunk }) => chunk as Buffer);
+        expect(Buffer.concat(pushed).toString()).toBe(all);
+        return pushed;
+      } finally {
+        push.mockRestore();
+      }
+    };
+    // One stream takes both pages in one turn, the other a failing result in between.
+    const together = await chunksOf(eventStream(finite([first, second]), fetchAPI));
+    const apart = await chunksOf(eventStream(finite([first, failed!, second]), fetchAPI));
+    const pageChunks = (chunks: Buffer[]) => chunks.filter((chunk) => chunk.includes('evt_1') || chunk.includes('evt_3'));
+    expect(pageChunks(together)).toHaveLength(2);
+    expect(pageChunks(apart)[0]).toBe(pageChunks(together)[0]);
+    expect(pageChunks(apart)[1]).toBe(pageChunks(together)[1]);
+    // As yoga writes the same results one by one.
+    const yogas = await text(await getSSEProcessor()(finite([one!, two!, { data: { events: { id: 'evt_3', position: 'cC' } } }]), app.yoga.fetchAPI, 'text/event-stream'));
+    expect(Buffer.concat(together).toString()).toBe(yogas);
+    expect(Buffer.concat(apart).toString()).toContain('no such aggregate');
   });
 
   it('pulls only while its reader reads, and lets go of the subscription when the client leaves', async () => {
