@@ -24,6 +24,8 @@ import { pagesOf } from '../eventstore/log-subscription.js';
 const madeBy = Symbol('cairn.sharedResults');
 /** On a shared result: its JSON, once computed. */
 const jsonOf = Symbol('cairn.json');
+/** On a shared result: its JSON as UTF-8 bytes, once computed. */
+const bytesOf = Symbol('cairn.jsonBytes');
 /** On a source event: its executions, by operation key. */
 const executionsOf = Symbol('cairn.executions');
 /** On a page of results: its results. */
@@ -66,7 +68,7 @@ const mark = (target: object, key: symbol, value: unknown) =>
  * entry for each of them cost more (and gave the garbage collector more to trace) than the
  * execution itself.
  */
-export type SharedResult = ExecutionResult & { [madeBy]: SharedResults; [jsonOf]: string | undefined };
+export type SharedResult = ExecutionResult & { [madeBy]: SharedResults; [jsonOf]: string | undefined; [bytesOf]?: Buffer };
 
 /** A shared result's JSON, computed once however many subscribers send it; undefined for any other result. */
 export const sharedJson = (value: unknown): string | undefined => {
@@ -245,8 +247,8 @@ export class SharedResults {
   /**
    * graphql-ws stringifies each `next` message whole, payload included. As its JSON replacer
    * (`holder` is the replacer's `this`) this stands a unique token in for a shared payload or a
-   * page of results, and `webSocketMessages`, called by the socket's `send` synchronously after
-   * the stringify, puts their JSON in its place: one message per result.
+   * page of results, and the socket's `send`, called synchronously after the stringify, puts
+   * their JSON in its place (`webSocketMessage`, `webSocketPage`): one message per result.
    */
   replacePayload(holder: unknown, key: string, value: unknown): unknown {
     if (key !== 'payload' || (holder as { type?: unknown }).type !== 'next') return value;
@@ -258,17 +260,46 @@ export class SharedResults {
   }
 
   /**
-   * The graphql-ws messages `data` stands for: itself, or, when its payload is a token of
-   * `replacePayload`, the message once per result with that result's JSON as its payload.
+   * The graphql-ws message `data` stands for: itself, or, when its payload is a token of
+   * `replacePayload` for one shared result, the message with that result's JSON spliced in.
    */
-  webSocketMessages(data: string): string[] {
+  webSocketMessage(data: string): string {
+    const taken = this.takeWebSocketPayloads(data);
+    return taken ? `${taken.head}${this.json(taken.results[0]!)}}` : data;
+  }
+
+  /**
+   * When `data`'s payload is a token of `replacePayload` for a page of results: the messages it
+   * stands for, one per result, as their common head (`{"id":…,"type":"next","payload":`) and
+   * the results whose JSON, then `}`, completes each.
+   */
+  webSocketPage(data: string): { readonly head: string; readonly results: readonly ExecutionResult[] } | undefined {
+    return this.pending && this.pending.results.length > 1 ? this.takeWebSocketPayloads(data) : undefined;
+  }
+
+  /** A result's JSON: a shared result's made once. */
+  json(result: ExecutionResult): string {
+    return this.isShared(result) ? this.serialised(result) : JSON.stringify(result);
+  }
+
+  /** A result's JSON as UTF-8 bytes: a shared result's made once. */
+  jsonBytes(result: ExecutionResult): Buffer {
+    if (!this.isShared(result)) return Buffer.from(JSON.stringify(result));
+    let bytes = result[bytesOf];
+    if (bytes === undefined) {
+      bytes = Buffer.from(this.serialised(result));
+      mark(result, bytesOf, bytes);
+    }
+    return bytes;
+  }
+
+  private takeWebSocketPayloads(data: string) {
     const pending = this.pending;
-    if (!pending) return [data];
+    if (!pending) return undefined;
     const tail = `"payload":${JSON.stringify(pending.token)}}`;
-    if (!data.endsWith(tail)) return [data];
+    if (!data.endsWith(tail)) return undefined;
     this.pending = null;
-    const head = `${data.slice(0, -tail.length)}"payload":`;
-    return pending.results.map((result) => `${head}${this.isShared(result) ? this.serialised(result) : JSON.stringify(result)}}`);
+    return { head: `${data.slice(0, -tail.length)}"payload":`, results: pending.results };
   }
 
   /**

@@ -10,9 +10,12 @@ import { pageResults, takesResultPages, type SharedResults } from '../graphql/sh
 import type { Logger } from '../logger.js';
 import { holdWritesForThisTurn } from './batched-writes.js';
 import { connectionsPerClient, tooManyConnections, type ClientLimits } from './client-limits.js';
+import { textFrames } from './websocket-frames.js';
 
 /** Bytes a socket may hold unsent before a subscription waits for its client (see `SharedPayloadSocket`). */
 export const sendAheadBytes = 256 * 1024;
+
+const closingBrace = Buffer.from('}');
 
 /**
  * WebSocket heartbeat interval, how long a client has to send graphql-ws `connection_init`, and how
@@ -63,26 +66,63 @@ export const attachWebSockets = (options: {
   readonly trusted: (req: IncomingMessage) => boolean;
 }) => {
   const { shared, yoga, logger } = options;
-  /** Sends a shared subscription payload's JSON instead of stringifying it once per socket. */
+  /** Sends a shared subscription payload's JSON instead of stringifying it once per socket, and a page of results as one write. */
   class SharedPayloadSocket extends WebSocket {
     override send(data: unknown, ...rest: unknown[]): void {
-      const messages = typeof data === 'string' ? shared.webSocketMessages(data) : [data];
-      const message = messages.pop();
       // The frames of one turn of the event loop leave in one system call.
-      holdWritesForThisTurn((this as unknown as { _socket?: Socket })._socket);
-      // A page of results: one message per result, the callback with the last.
-      for (const each of messages) (super.send as (...args: unknown[]) => void)(each);
+      holdWritesForThisTurn(this.tcp);
       const done = rest.at(-1);
-      // graphql-ws waits for each message's write callback before it takes the subscription's next
-      // event: a subscriber sent one event per turn of the loop, one system call each. Below the
-      // bound the message counts as sent at once, so a relay batch leaves together; above it the
-      // callback waits for the socket to flush, and a slow client holds its own subscription back.
-      if (typeof done === 'function' && this.bufferedAmount < sendAheadBytes) {
-        (super.send as (...args: unknown[]) => void)(message, ...rest.slice(0, -1));
+      const page = typeof data === 'string' ? shared.webSocketPage(data) : undefined;
+      if (page && this.mayWriteFrames()) {
+        const frames = textFrames(Buffer.from(page.head), page.results.map((result) => shared.jsonBytes(result)), closingBrace);
+        this.sendAhead(done, (callback) => this.tcp!.write(frames, callback));
+        return;
+      }
+      const messages = page ? page.results.map((result) => `${page.head}${shared.json(result)}}`) : [typeof data === 'string' ? shared.webSocketMessage(data) : data];
+      const last = messages.pop();
+      // A page of results: one message per result, the callback with the last.
+      for (const message of messages) (super.send as (...args: unknown[]) => void)(message);
+      this.sendAhead(done, (callback) => (super.send as (...args: unknown[]) => void)(last, ...rest.slice(0, -1), ...(callback ? [callback] : [])));
+    }
+
+    /**
+     * graphql-ws waits for each message's write callback before it takes the subscription's next
+     * event: a subscriber sent one event per turn of the loop, one system call each. Below the
+     * bound the message counts as sent at once, so a relay batch leaves together; above it the
+     * callback waits for the socket to flush, and a slow client holds its own subscription back.
+     */
+    private sendAhead(done: unknown, write: (callback?: (error?: Error | null) => void) => void): void {
+      if (typeof done !== 'function') return write();
+      if (this.bufferedAmount < sendAheadBytes) {
+        write();
         queueMicrotask(() => (done as () => void)());
         return;
       }
-      (super.send as (...args: unknown[]) => void)(message, ...rest);
+      write(done as (error?: Error | null) => void);
+    }
+
+    private get tcp(): Socket | undefined {
+      return (this as unknown as { _socket?: Socket })._socket;
+    }
+
+    /**
+     * Whether a page's frames may go straight to the TCP socket: the connection is open, nothing
+     * waits in ws's sender (which would otherwise go out after them) and no extension (compression)
+     * was agreed, so a frame is the plain text frame `textFrames` makes. ws 8's sender keeps its
+     * state in these fields; should they change, pages go through `send`, one message each.
+     */
+    private mayWriteFrames(): boolean {
+      const internals = this as unknown as { _sender?: { _state?: unknown; _queue?: unknown[]; _firstFragment?: unknown }; _extensions?: Record<string, unknown> };
+      const sender = internals._sender;
+      return (
+        this.readyState === WebSocket.OPEN &&
+        this.tcp !== undefined &&
+        sender?._state === 0 &&
+        sender._queue?.length === 0 &&
+        sender._firstFragment === true &&
+        internals._extensions !== undefined &&
+        Object.keys(internals._extensions).length === 0
+      );
     }
   }
   // Upgrades are handed over by hand (`noServer`): a WebSocket server attached to the HTTP server
@@ -128,7 +168,7 @@ export const attachWebSockets = (options: {
         return true;
       },
       // A shared result goes out as is (graphql-ws would copy it), its JSON spliced in by the socket.
-      // A page of results goes out as one message per result (see `webSocketMessages`).
+      // A page of results goes out as one message per result (see `webSocketPage`).
       onNext: (_ctx, _id, _payload, _args, result) => (shared.isShared(result) || pageResults(result) ? result : undefined),
       jsonMessageReplacer(key, value) {
         return shared.replacePayload(this, key, value);

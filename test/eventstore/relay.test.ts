@@ -492,7 +492,7 @@ describe('log subscription on the relay', () => {
     await relay.settle();
     await commit([4, 5]);
     await relay.settle();
-    const pages: number[][] = [];
+    const pages: unknown[][] = [];
     while (pages.flat().length < 5) {
       const step = await within(events[nextPage](), 'a page');
       if (!step.done) pages.push(numbers(step.value));

@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { createClient } from 'graphql-ws';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import WebSocket from 'ws';
@@ -106,6 +107,18 @@ const withData = `subscription ($t: String) {
 }`;
 const idsOnly = `subscription ($t: String) { events(aggregateType: $t) { id position } }`;
 
+/** Counts the server's writes to its clients' sockets (HTTP responses and WebSockets) until `stop`. */
+const serverWrites = () => {
+  const write = Socket.prototype.write;
+  let writes = 0;
+  Socket.prototype.write = function (this: Socket, ...args: unknown[]) {
+    if (this.localPort === port) writes += 1;
+    return (write as (...all: unknown[]) => boolean).apply(this, args);
+  } as typeof write;
+  onTestFinished(() => void (Socket.prototype.write = write));
+  return { count: () => writes, stop: () => void (Socket.prototype.write = write) };
+};
+
 describe('fan-out to many subscribers', () => {
   it('executes and serialises each event once per distinct operation, however many subscribe to it', async () => {
     const t = `Fan_${newId('t').slice(2, 12)}`;
@@ -208,12 +221,16 @@ describe('fan-out to many subscribers', () => {
     // steps per subscriber, not one per event, over either transport.
     for (const open of [async () => (await sse(query, { t })).payloads, async () => openWs(query, { t })]) {
       const pages = await metric('cairn_subscription_pages_total');
+      const writes = serverWrites();
       const payloads = (await open()) as unknown as Payload[];
       await waitFor(() => payloads.length === log.length, `the subscriber to get ${log.length} results`);
+      writes.stop();
       check(payloads);
       const taken = (await metric('cairn_subscription_pages_total')) - pages;
       expect(taken).toBeGreaterThanOrEqual(3);
       expect(taken).toBeLessThanOrEqual(6);
+      // A page leaves in one write (graphql-ws: its messages framed together), not one per event.
+      expect(writes.count()).toBeLessThan(50);
     }
   });
 
