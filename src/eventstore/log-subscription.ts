@@ -39,6 +39,15 @@ export type LogSubscription = AsyncGenerator<RecordedEvent> & {
   [nextPage](): Promise<IteratorResult<readonly RecordedEvent[], undefined>>;
 };
 
+/** On a page read from the table: its events are this subscriber's own, no other subscriber gets them. */
+const readForOne = new WeakSet<readonly RecordedEvent[]>();
+
+/**
+ * Whether a page was read from the table for this subscriber alone (a catch-up), rather than
+ * handed over live by the relay, whose event objects every subscriber shares.
+ */
+export const isOwnPage = (page: readonly unknown[]): boolean => readForOne.has(page as readonly RecordedEvent[]);
+
 /** The subscription's pages, when `source` is a log subscription (or passes its pages on). */
 export const pagesOf = (source: object): (() => Promise<IteratorResult<readonly RecordedEvent[], undefined>>) | undefined => {
   const method = (source as Partial<LogSubscription>)[nextPage];
@@ -80,7 +89,11 @@ export const subscribeToLog = (relay: Relay, reader: EventReader, options: LogSu
     },
     async [nextPage]() {
       if (taken < page.length) {
-        const rest = taken === 0 ? page : page.slice(taken);
+        let rest = page;
+        if (taken > 0) {
+          rest = page.slice(taken);
+          if (readForOne.has(page)) readForOne.add(rest);
+        }
         taken = page.length;
         return { done: false, value: rest };
       }
@@ -194,6 +207,7 @@ async function* follow(
         pending = page.length === pageSize && last && compareLogPositions(last.logPosition, until) < 0 ? readPage(last.logPosition) : null;
         if (last) {
           cursor = last.logPosition;
+          readForOne.add(page);
           yield page;
         }
         if (page.length < pageSize) cursor = until;

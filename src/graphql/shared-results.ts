@@ -18,7 +18,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { isAdmin, type Principal } from '../auth/principal.js';
-import { pagesOf } from '../eventstore/log-subscription.js';
+import { isOwnPage, pagesOf } from '../eventstore/log-subscription.js';
 
 /** On a shared result: the SharedResults that made it. */
 const madeBy = Symbol('cairn.sharedResults');
@@ -369,7 +369,10 @@ export class SharedResults {
       if (page.done) return { done: true, value: undefined };
       let results: (ExecutionResult | Promise<ExecutionResult>)[];
       try {
-        results = page.value.map((event) => this.result(event, key, args, executor));
+        // Events read from the table for this subscriber alone are executed for it, not shared.
+        results = isOwnPage(page.value)
+          ? page.value.map((event) => this.executeForOne(event, args, executor))
+          : page.value.map((event) => this.result(event, key, args, executor));
       } catch (error) {
         return fail(error);
       }
@@ -420,6 +423,17 @@ export class SharedResults {
     const execution: Execution = { promise: outcome.then((result) => (execution.result = result)) };
     executions.set(key, execution);
     return execution.promise!;
+  }
+
+  /** The event's result for one subscriber: nothing kept for others, and no marks (its JSON is made where it is sent). */
+  private executeForOne(payload: unknown, args: ExecutionArgs, executor: EventExecutor): ExecutionResult | Promise<ExecutionResult> {
+    this.deliveries += 1;
+    this.executions += 1;
+    try {
+      return executor(payload, args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** The event's execution, without a promise when the executor answers at once (graphql-jit, for resolvers that do). */
