@@ -1,4 +1,5 @@
 import type { ResolverServices } from '../graphql/context.js';
+import { nextPage, pagesOf, partOfPage, type LogSubscription } from '../eventstore/log-subscription.js';
 import type { RecordedEvent } from '../eventstore/types.js';
 import { forbidden } from './errors.js';
 import { isAdmin, mayRead, type Principal } from './principal.js';
@@ -51,13 +52,26 @@ export const readableEvents = (
   services: ResolverServices,
 ): AsyncGenerator<RecordedEvent> => {
   if (isAdmin(principal)) return source;
-  const filtered: AsyncGenerator<RecordedEvent> = {
+  const pages = pagesOf(source);
+  const filtered: AsyncGenerator<RecordedEvent> & Partial<LogSubscription> = {
     async next() {
       for (;;) {
         const step = await source.next();
         if (step.done || (await mayReadEvent(principal, step.value, services))) return step;
       }
     },
+    // A page at a time: what the principal may read of each page the source holds.
+    ...(pages && {
+      async [nextPage]() {
+        for (;;) {
+          const step = await pages();
+          if (step.done) return step;
+          const readable = await Promise.all(step.value.map((event) => mayReadEvent(principal, event, services)));
+          const mine = readable.every(Boolean) ? step.value : partOfPage(step.value, step.value.filter((_, index) => readable[index]));
+          if (mine.length > 0) return { done: false, value: mine };
+        }
+      },
+    }),
     return: (value) => source.return(value),
     throw: (error) => source.throw(error),
     [Symbol.asyncIterator]() {

@@ -48,6 +48,12 @@ const readForOne = new WeakSet<readonly RecordedEvent[]>();
  */
 export const isOwnPage = (page: readonly unknown[]): boolean => readForOne.has(page as readonly RecordedEvent[]);
 
+/** `part` of `page` (a filtered copy), read for one subscriber as `page` was. */
+export const partOfPage = (page: readonly RecordedEvent[], part: readonly RecordedEvent[]): readonly RecordedEvent[] => {
+  if (readForOne.has(page)) readForOne.add(part);
+  return part;
+};
+
 /** The subscription's pages, when `source` is a log subscription (or passes its pages on). */
 export const pagesOf = (source: object): (() => Promise<IteratorResult<readonly RecordedEvent[], undefined>>) | undefined => {
   const method = (source as Partial<LogSubscription>)[nextPage];
@@ -91,8 +97,7 @@ export const subscribeToLog = (relay: Relay, reader: EventReader, options: LogSu
       if (taken < page.length) {
         let rest = page;
         if (taken > 0) {
-          rest = page.slice(taken);
-          if (readForOne.has(page)) readForOne.add(rest);
+          rest = partOfPage(page, page.slice(taken));
         }
         taken = page.length;
         return { done: false, value: rest };

@@ -46,6 +46,12 @@ const readableLog = async (authorization: string): Promise<string[]> => {
   }
 };
 
+const metric = async (name: string): Promise<number> => {
+  const line = (await (await fetch(`${base}/metrics`)).text()).split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  if (!line) throw new Error(`no metric ${name}`);
+  return Number(line.slice(name.length + 1));
+};
+
 describe('the log, as each principal reads it', () => {
   it('gives the events query only what the principal may read', async () => {
     const owner = await readableLog(as.owner);
@@ -68,13 +74,19 @@ describe('the log, as each principal reads it', () => {
     expect(pageInfo.endCursor).toEqual(expect.any(String));
   });
 
-  it('gives the events subscription, from the start, only what the principal may read', async () => {
+  it('gives the events subscription, from the start, only what the principal may read, a page at a time', async () => {
+    const pages = await metric('cairn_subscription_pages_total');
     const sse = await openHttpSse(base, `subscription { events(fromStart: true) { aggregateId } }`, {}, undefined, { authorization: as.writer });
     onTestFinished(() => sse.close());
     await waitFor(() => sse.payloads.some((payload) => payload.data?.events?.aggregateId === marker), 'the marker event');
     const ids = sse.payloads.map((payload) => payload.data!.events.aggregateId as string);
     expect(ids).toEqual(expect.arrayContaining([walt, transfer]));
     expect(ids).not.toContain(ada);
+    expect(ids).toEqual(await readableLog(as.writer));
+    // What it may read, page by page: fewer steps than events.
+    const taken = (await metric('cairn_subscription_pages_total')) - pages;
+    expect(taken).toBeGreaterThan(0);
+    expect(taken).toBeLessThan(ids.length);
   });
 
   it('refuses stream, and a filtered subscription, for someone else’s account', async () => {
