@@ -95,10 +95,7 @@ export const subscribeToLog = (relay: Relay, reader: EventReader, options: LogSu
     },
     async [nextPage]() {
       if (taken < page.length) {
-        let rest = page;
-        if (taken > 0) {
-          rest = partOfPage(page, page.slice(taken));
-        }
+        const rest = taken === 0 ? page : partOfPage(page, page.slice(taken));
         taken = page.length;
         return { done: false, value: rest };
       }
