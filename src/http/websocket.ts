@@ -82,7 +82,8 @@ export const attachWebSockets = (options: {
       const last = messages.pop();
       // A page of results: one message per result, the callback with the last.
       for (const message of messages) (super.send as (...args: unknown[]) => void)(message);
-      this.sendAhead(done, (callback) => (super.send as (...args: unknown[]) => void)(last, ...rest.slice(0, -1), ...(callback ? [callback] : [])));
+      const options = typeof done === 'function' ? rest.slice(0, -1) : rest;
+      this.sendAhead(done, (callback) => (super.send as (...args: unknown[]) => void)(last, ...options, ...(callback ? [callback] : [])));
     }
 
     /**
