@@ -17,7 +17,7 @@ import { requestLog } from './graphql/request-log.js';
 import { SharedResults } from './graphql/shared-results.js';
 import { connectionsPerClient, defaultClientLimits, tooManyConnections, type ClientLimits } from './http/client-limits.js';
 import { json, processManagersHealthPath, serveProcessManagerHealth, serveReadiness } from './http/health.js';
-import { attachWebSockets, defaultTimeouts, type ConnectionTimeouts } from './http/websocket.js';
+import { attachWebSockets, defaultTimeouts, takesResultPages, type ConnectionTimeouts } from './http/websocket.js';
 import { graphiqlPage } from './http/graphiql-page.js';
 import { eventStreams, writesEventStream } from './http/event-stream.js';
 import { corsFor, isSimpleBody, openSecurity, setSecurityHeaders, trustedOrigin, type Security } from './http/security.js';
@@ -50,8 +50,14 @@ export const requestIdOf = (header: string | string[] | undefined | null): strin
 /** A line of yoga's own: its message when it gives one, else what kind of value it logged. */
 const yogaLine = (args: unknown[]): string => (typeof args[0] === 'string' ? args[0] : args[0] instanceof Error ? 'yoga: an error' : 'yoga');
 
-/** Subscription results shared between identical subscriptions, in pages for the SSE streams cairn writes. */
-const sharedResults = () => new SharedResults({ pagesFor: (context) => writesEventStream((context as { request?: Request }).request) });
+/** Subscription results shared between identical subscriptions, in pages for the transports cairn writes (SSE, graphql-ws). */
+const sharedResults = () =>
+  new SharedResults({
+    pagesFor: (context) => {
+      const { request, [takesResultPages]: takesPages } = (context ?? {}) as { request?: Request; [takesResultPages]?: boolean };
+      return takesPages === true || writesEventStream(request);
+    },
+  });
 
 /** Builds the yoga instance without listening: tests call `yoga.fetch` in process. */
 export const createGraphQLServer = (

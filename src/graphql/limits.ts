@@ -226,12 +226,15 @@ export const operationLimits = (limits: Limits = defaultLimits): Plugin => {
           if (!measure) return;
           return {
             onNext({ result: next, setResult: replace }) {
-              const refused = { errors: [responseTooLarge(limits.maxResponseBytes)] };
+              const sized = (result: ExecutionResult) => (tooLarge(result, limits.maxResponseBytes) ? { errors: [responseTooLarge(limits.maxResponseBytes)] } : result);
               const page = pageResults(next);
-              if (!page) return void (tooLarge(next, limits.maxResponseBytes) && replace(refused));
-              if (page.some((result) => tooLarge(result, limits.maxResponseBytes))) {
-                replace(resultPage(page.map((result) => (tooLarge(result, limits.maxResponseBytes) ? refused : result))));
+              if (!page) {
+                const checked = sized(next);
+                if (checked !== next) replace(checked);
+                return;
               }
+              const checked = page.map(sized);
+              if (checked.some((result, index) => result !== page[index])) replace(resultPage(checked));
             },
           };
         },

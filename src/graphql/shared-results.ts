@@ -32,12 +32,6 @@ const executionsOf = Symbol('cairn.executions');
 const resultsOf = Symbol('cairn.pageResults');
 
 /**
- * Set (true) on a subscription's initial context by a transport that takes pages of results
- * (see `ResultPage`): cairn's graphql-ws server sends a page as one message per result.
- */
-export const takesResultPages = Symbol('cairn.takesResultPages');
-
-/**
  * Results handed over as one value: a subscription whose consumer writes pages (cairn's SSE
  * writer) gets a page of results per step of its iterator instead of one result per step, so
  * the per-step costs on the way out (promises, envelop's hooks, a write) are paid once per page.
@@ -169,6 +163,12 @@ const maskable = (result: ExecutionResult): ExecutionResult => {
   };
 };
 
+/** As graphql-js maps a source: a failed execution ends the source and surfaces the error. */
+const endWith = async (events: AsyncIterator<unknown>, error: unknown): Promise<never> => {
+  await events.return?.();
+  throw error;
+};
+
 /** One event's execution for one operation key: its result, or its promise until it has one. */
 type Execution = { promise?: Promise<SharedResult>; result?: SharedResult };
 
@@ -220,8 +220,7 @@ export class SharedResults {
           if (!isAsyncIterable(source)) return source;
           const key = this.operationKey(args);
           const executor = await this.executor(args);
-          const context = args.contextValue as { [takesResultPages]?: boolean } | undefined;
-          const pages = context?.[takesResultPages] === true || this.options.pagesFor?.(context) ? pagesOf(source) : undefined;
+          const pages = this.options.pagesFor?.(args.contextValue) ? pagesOf(source) : undefined;
           return pages ? this.mapPages(pages, source, key, args, executor) : this.map(source, key, args, executor);
         });
       },
@@ -315,19 +314,11 @@ export class SharedResults {
       return 'then' in result ? result.then(ready, (error: unknown) => failed(error)) : ready(result);
     };
     const ready = (value: ExecutionResult): IteratorResult<ExecutionResult> => ({ done: false, value });
-    // As graphql-js maps a source: a failed execution ends the source and surfaces the error.
-    const failed = async (error: unknown): Promise<never> => {
-      await events.return?.();
-      throw error;
-    };
+    const failed = (error: unknown) => endWith(events, error);
     return {
       next: () => events.next().then(step),
       return: async () => (await events.return?.()) ?? { done: true, value: undefined },
-      throw: async (error: unknown) => {
-        if (events.throw) return events.throw(error).then(step);
-        await events.return?.();
-        throw error;
-      },
+      throw: (error: unknown) => (events.throw ? events.throw(error).then(step) : endWith(events, error)),
       [Symbol.asyncIterator]() {
         return this;
       },
@@ -360,11 +351,7 @@ export class SharedResults {
       this.pages += 1;
       return { done: false, value: resultPage(page) };
     };
-    // As graphql-js maps a source: a failed execution ends the source and surfaces the error.
-    const fail = async (error: unknown): Promise<never> => {
-      await events.return?.();
-      throw error;
-    };
+    const fail = (error: unknown) => endWith(events, error);
     const step = (page: IteratorResult<readonly unknown[], undefined>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
       if (page.done) return { done: true, value: undefined };
       let results: (ExecutionResult | Promise<ExecutionResult>)[];
@@ -391,10 +378,9 @@ export class SharedResults {
         held = [];
         return (await events.return?.()) ?? { done: true, value: undefined };
       },
-      throw: async (error: unknown) => {
+      throw: (error: unknown) => {
         held = [];
-        await events.return?.();
-        throw error;
+        return endWith(events, error);
       },
       [Symbol.asyncIterator]() {
         return this;

@@ -63,13 +63,14 @@ const pageBytes = (results: readonly ExecutionResult[]): Buffer => sharedBytes(r
 /**
  * A subscription's results as a `text/event-stream` body (graphql-sse's distinct connections mode,
  * the bytes yoga writes), with everything its iterator hands over within one turn of the event
- * loop pushed as one chunk.
+ * loop pushed together: a page of results as one chunk of its own (see `pageBytes`), single
+ * results and comments as the turn's text.
  *
  * yoga's own writer pulls each result through a web `ReadableStream` (a Node stream behind a
  * ponyfill) and encodes two buffers per event: per subscriber per event, a stream pull, promise
- * helpers and buffers, most of a fanning-out server's CPU and garbage. Here a result becomes a
- * string appended to the turn's text, and the text goes out once, when the loop turns (a relay
- * batch, up to `eventsPerTurn` events). The iterator is pulled only while the client reads:
+ * helpers and buffers, most of a fanning-out server's CPU and garbage. Here a page becomes one
+ * buffer (shared by the streams sending it) and a single result a string appended to the turn's
+ * text, and they go out once, when the loop turns (a relay batch, up to `eventsPerTurn` events). The iterator is pulled only while the client reads:
  * a body the socket cannot take stops the pulls, and the relay's per-subscriber buffer (then the
  * table) holds the rest, as with yoga's.
  */
@@ -110,13 +111,14 @@ export const eventStream = (
         .finally(() => callback(error));
     },
   });
+  const addChunk = (bytes: Buffer) => {
+    chunks.push(bytes);
+    chunked += bytes.length;
+  };
   /** The text so far as a chunk: the bytes identical subscriptions share when it holds results only. */
   const takeText = () => {
     if (text === '') return;
-    const taken = results;
-    const bytes = onlyResults && taken.length > 0 ? sharedBytes(taken, () => text) : Buffer.from(text);
-    chunks.push(bytes);
-    chunked += bytes.length;
+    addChunk(onlyResults && results.length > 0 ? sharedBytes(results, () => text) : Buffer.from(text));
     text = '';
     results = [];
     onlyResults = true;
@@ -146,9 +148,7 @@ export const eventStream = (
   };
   const queuePage = (page: readonly ExecutionResult[]) => {
     takeText();
-    const bytes = pageBytes(page);
-    chunks.push(bytes);
-    chunked += bytes.length;
+    addChunk(pageBytes(page));
     schedule();
   };
   const pump = async () => {

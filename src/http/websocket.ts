@@ -6,7 +6,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { GraphQLServer } from '../server.js';
-import { pageResults, takesResultPages, type SharedResults } from '../graphql/shared-results.js';
+import { pageResults, type SharedResults } from '../graphql/shared-results.js';
 import type { Logger } from '../logger.js';
 import { holdWritesForThisTurn } from './batched-writes.js';
 import { connectionsPerClient, tooManyConnections, type ClientLimits } from './client-limits.js';
@@ -16,6 +16,12 @@ import { textFrames } from './websocket-frames.js';
 export const sendAheadBytes = 256 * 1024;
 
 const closingBrace = Buffer.from('}');
+
+/**
+ * Set (true) on the initial context of a graphql-ws operation: this server takes pages of results
+ * (see `ResultPage`) and sends a page as one message per result.
+ */
+export const takesResultPages = Symbol('cairn.takesResultPages');
 
 /**
  * WebSocket heartbeat interval, how long a client has to send graphql-ws `connection_init`, and how
