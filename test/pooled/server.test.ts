@@ -56,7 +56,7 @@ const transfer = `mutation ($input: TransferMoneyInput!) {
 
 const transferStatus = `query ($id: ID!) { moneyTransfer(id: $id) { id status failureReason } }`;
 
-const orderEvents = `subscription ($id: ID) { events(aggregateId: $id) { id type version aggregateId } }`;
+const orderEvents = `subscription ($id: ID, $after: String) { events(aggregateId: $id, after: $after) { id type version aggregateId } }`;
 
 describe('cairn behind PgBouncer in transaction mode', () => {
   it('is ready, and serves commands and queries over HTTP', async () => {
@@ -79,17 +79,22 @@ describe('cairn behind PgBouncer in transaction mode', () => {
   it("delivers a commit on one instance to the other's subscribers, over SSE and graphql-ws", async () => {
     const created = await post(httpA.base, createOrder, { input: { name: 'pooled espresso' } });
     const id = created.createOrder.order.id as string;
-    const sse = await openHttpSse<{ events: Json }>(httpB.base, orderEvents, { id });
+    // After the order's creation, by its position: "from now" is the newest commit-safe event, and a
+    // transaction a parallel file holds open in the cluster can keep the creation behind that fence.
+    const [creation] = (await post(httpA.base, `query ($id: ID!) { stream(aggregateId: $id, first: 1) { type position } }`, { id })).stream as Json[];
+    expect(creation!.type).toBe('OrderCreated');
+    const variables = { id, after: creation!.position };
+    const sse = await openHttpSse<{ events: Json }>(httpB.base, orderEvents, variables);
     onTestFinished(() => sse.close());
     const overWebSocket: Json[] = [];
     const ws = createClient({ url: `${httpB.base.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
     onTestFinished(() => ws.dispose());
-    ws.subscribe({ query: orderEvents, variables: { id } }, {
+    ws.subscribe({ query: orderEvents, variables }, {
       next: (payload) => overWebSocket.push(payload.data!.events as Json),
       error: () => undefined,
       complete: () => undefined,
     });
-    // Subscribed "from now": wait until both subscriptions are live on instance B's relay.
+    // Wait until both subscriptions are live on instance B's relay.
     await waitFor(() => b.services.relay.listenerCount >= 2 || undefined, 'both subscriptions to start', 5_000);
 
     const processed = await post(
