@@ -73,8 +73,10 @@ export const sharedJson = (value: unknown): string | undefined => {
 /** An operation's per-event execution: the subscription's selection run on one source event. */
 type EventExecutor = (payload: unknown, args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>;
 
+type Compiler = typeof import('graphql-jit');
+
 /** graphql-jit, loaded with the first subscription: with its dependencies it added 60 ms to every start-up. */
-let jit: Promise<typeof import('graphql-jit')> | undefined;
+let jit: Promise<Compiler> | undefined;
 const loadJit = () => (jit ??= import('graphql-jit'));
 
 /** graphql-js, for an operation graphql-jit cannot compile. */
@@ -175,6 +177,8 @@ type Execution = { promise?: Promise<SharedResult>; result?: SharedResult };
 export type SharedResultsOptions = {
   /** Whether a subscription's consumer takes pages of results (see `ResultPage`), given its context. */
   readonly pagesFor?: (context: unknown) => boolean;
+  /** Loads graphql-jit (default: imported with the first subscription, once per process). */
+  readonly loadCompiler?: () => Promise<Compiler>;
 };
 
 /**
@@ -193,7 +197,10 @@ export class SharedResults {
   /** Executions of source events that take no property (frozen, sealed): rare. */
   private readonly byEvent = new WeakMap<object, Map<string, Execution>>();
   /** Each parsed document's number (part of `operationKey`) and its operations' executors, by operation name. */
-  private readonly documents = new WeakMap<DocumentNode, { readonly id: number; readonly executors: Map<string, Promise<EventExecutor>> }>();
+  private readonly documents = new WeakMap<DocumentNode, { readonly id: number; readonly executors: Map<string, EventExecutor> }>();
+  /** graphql-jit once loaded, and its load while it runs. */
+  private compiler: Compiler | undefined;
+  private loading: Promise<Compiler> | undefined;
   private nextDocumentId = 1;
   /** The shared payload of the graphql-ws message being stringified now (see `webSocketReplacer`). */
   private pending: { readonly token: string; readonly results: readonly ExecutionResult[] } | null = null;
@@ -219,7 +226,7 @@ export class SharedResults {
           const source = await createSourceEventStream(args);
           if (!isAsyncIterable(source)) return source;
           const key = this.operationKey(args);
-          const executor = await this.executor(args);
+          const executor = this.executor(args);
           const pages = this.options.pagesFor?.(args.contextValue) ? pagesOf(source) : undefined;
           return pages ? this.mapPages(pages, source, key, args, executor) : this.map(source, key, args, executor);
         });
@@ -448,15 +455,30 @@ export class SharedResults {
    * Documents with string or object literals, operations reaching a type with `isTypeOf` (see `compilable`)
    * and those graphql-jit cannot compile stay with graphql-js.
    */
-  private executor(args: ExecutionArgs): Promise<EventExecutor> {
+  private executor(args: ExecutionArgs): EventExecutor {
     const { executors } = this.document(args.document);
     const name = args.operationName ?? '';
     let executor = executors.get(name);
     if (!executor) {
-      executor = this.compile(args);
+      executor = this.compiledOnceLoaded(args);
       executors.set(name, executor);
     }
     return executor;
+  }
+
+  /**
+   * The operation's executor: compiled at once when graphql-jit is loaded; until then graphql-js,
+   * while graphql-jit loads and compiles it. Waiting for the load instead held the first
+   * subscription after a start for about 220 ms before its first event.
+   */
+  private compiledOnceLoaded(args: ExecutionArgs): EventExecutor {
+    if (!compilable(args.schema, args.document)) return interpreted;
+    if (this.compiler) return this.compile(this.compiler, args);
+    let current = interpreted;
+    this.loading ??= (this.options.loadCompiler ?? loadJit)().then((compiler) => (this.compiler = compiler));
+    // A compiler that fails to load, or to compile the operation, leaves it with graphql-js.
+    this.loading.then((compiler) => (current = this.compile(compiler, args))).catch(() => undefined);
+    return (payload, executionArgs) => current(payload, executionArgs);
   }
 
   private document(document: DocumentNode) {
@@ -465,10 +487,13 @@ export class SharedResults {
     return known;
   }
 
-  private async compile(args: ExecutionArgs): Promise<EventExecutor> {
-    if (!compilable(args.schema, args.document)) return interpreted;
-    const { compileQuery, isCompiledQuery } = await loadJit();
-    const query = compileQuery(args.schema, args.document, args.operationName ?? undefined, { customSerializers: guardedSerialisers(args.schema) });
+  private compile({ compileQuery, isCompiledQuery }: Compiler, args: ExecutionArgs): EventExecutor {
+    let query;
+    try {
+      query = compileQuery(args.schema, args.document, args.operationName ?? undefined, { customSerializers: guardedSerialisers(args.schema) });
+    } catch {
+      return interpreted;
+    }
     if (!isCompiledQuery(query)) return interpreted;
     this.compilations += 1;
     return (payload, { contextValue, variableValues }) => {
