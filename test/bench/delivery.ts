@@ -839,8 +839,8 @@ const measureCatchUp = async (context: FigureContext): Promise<Figure> => {
   }
   const coldNote = warmUps[0]
     ? [
-        `Warm-up, not measured: ${warmUps.map((warmUp) => `${warmUp.reader.split(',')[0]} read the first ${count(warmUp.received)} events`).join(', ')} first. ` +
-          `The first subscription of the server process (${warmUps[0].reader.split(',')[0]}) got its first event after ${ms(warmUps[0].firstMs)} ms, the second after ${warmUps[1] ? ms(warmUps[1].firstMs) : '–'} ms: the process loads graphql-jit with its first subscription and serves events with graphql-js until it has.`,
+        `Warm-up, not measured, before the readers above: ${warmUps.map((warmUp) => warmUp.reader.split(',')[0]).join(', then ')}, each reading the first ${count(warmUps[0].received)} events. ` +
+          `Their first events came after ${warmUps.map((warmUp) => `${ms(warmUp.firstMs)} ms (${warmUp.reader.split(',')[0]})`).join(' and ')}: the server process's first subscription loads graphql-jit, and graphql-js serves its events until it has.`,
       ]
     : [];
   const relayNote =
