@@ -9,7 +9,7 @@ import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { isTypedEvent, registerTypedEvent } from './event-types.js';
 import { logFilter } from './log-filter.js';
-import { columnFields, selectsNoPayload } from './payload-free.js';
+import { columnFields, nodesSelectNoPayload, selectsNoPayload } from './payload-free.js';
 import { connectionType, pageSize, toConnection } from './connection.js';
 import { userInputError } from './errors.js';
 
@@ -139,12 +139,17 @@ builder.queryFields((t) => ({
       aggregateType: t.arg.string({ description: 'Only events of this aggregate type.' }),
       types: t.arg.stringList({ description: 'Only events of these types.' }),
     },
-    resolve: async (_, args, context) => {
+    resolve: async (_, args, context, info) => {
       const limit = pageSize(args.first);
       const filter = await checkedFilter(context, args);
       // The cursor is checked on the primary: one a mutation just returned may not be on the replica yet.
       const after = await positionAfter(context.services.store, args.after);
-      const events = await (await context.read()).store.readLog({ ...filter, ...(after && { after }), limit: limit + 1 });
+      const events = await (await context.read()).store.readLog({
+        ...filter,
+        ...(after && { after }),
+        limit: limit + 1,
+        ...(nodesSelectNoPayload(info) && { withoutPayload: true }),
+      });
       const page = toConnection(events, limit, (event) => encodeCursor(event.logPosition), after !== undefined);
       // What the principal may not read is left out; the cursors still step over it.
       const readable = await Promise.all(page.edges.map((edge) => mayReadEvent(context.principal, edge.node, context.services)));

@@ -18,29 +18,52 @@ export const columnFields: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Whether every field named `name` in the selection set (inline, or through fragments) passes
+ * `inner` with its own selection set. `visited` keeps a fragment spread twice from being walked twice.
+ */
+const everyField = (
+  info: GraphQLResolveInfo,
+  selectionSet: SelectionSetNode | undefined,
+  test: (field: { readonly name: string; readonly selectionSet: SelectionSetNode | undefined }) => boolean,
+  visited = new Set<string>(),
+): boolean =>
+  selectionSet === undefined ||
+  selectionSet.selections.every((selection) => {
+    switch (selection.kind) {
+      case Kind.FIELD:
+        return test({ name: selection.name.value, selectionSet: selection.selectionSet });
+      case Kind.INLINE_FRAGMENT:
+        return everyField(info, selection.selectionSet, test, visited);
+      case Kind.FRAGMENT_SPREAD: {
+        const name = selection.name.value;
+        if (visited.has(name)) return true;
+        visited.add(name);
+        const fragment = info.fragments[name];
+        return fragment !== undefined && everyField(info, fragment.selectionSet, test, visited);
+      }
+    }
+  });
+
+/** True when an event's selection reads column fields only. */
+const columnsOnly = (info: GraphQLResolveInfo, selectionSet: SelectionSetNode | undefined): boolean =>
+  everyField(info, selectionSet, (field) => columnFields.has(field.name) && field.selectionSet === undefined);
+
+/**
  * True when the selection under the field being resolved reads no event payload: only column
  * fields, inline or through fragments. A catch-up for it reads the table without `data` and
  * `metadata`, a tenth of the bytes for events of a kilobyte. A field that `@skip` or `@include`
  * may leave out counts as selected.
  */
-export const selectsNoPayload = (info: GraphQLResolveInfo): boolean => {
-  const visited = new Set<string>();
-  const free = (selectionSet: SelectionSetNode | undefined): boolean =>
-    selectionSet === undefined ||
-    selectionSet.selections.every((selection) => {
-      switch (selection.kind) {
-        case Kind.FIELD:
-          return columnFields.has(selection.name.value) && selection.selectionSet === undefined;
-        case Kind.INLINE_FRAGMENT:
-          return free(selection.selectionSet);
-        case Kind.FRAGMENT_SPREAD: {
-          const name = selection.name.value;
-          if (visited.has(name)) return true;
-          visited.add(name);
-          const fragment = info.fragments[name];
-          return fragment !== undefined && free(fragment.selectionSet);
-        }
-      }
-    });
-  return info.fieldNodes.every((node) => free(node.selectionSet));
+export const selectsNoPayload = (info: GraphQLResolveInfo): boolean => info.fieldNodes.every((node) => columnsOnly(info, node.selectionSet));
+
+/**
+ * The same for a connection of events (the `events` query): true when what its `edges { node }`
+ * select reads no payload. Its other fields (`pageInfo`, `cursor`) never do.
+ */
+export const nodesSelectNoPayload = (info: GraphQLResolveInfo): boolean => {
+  const underNamed = (name: string, inner: (selectionSet: SelectionSetNode | undefined) => boolean) => (field: { readonly name: string; readonly selectionSet: SelectionSetNode | undefined }) =>
+    field.name !== name || inner(field.selectionSet);
+  return info.fieldNodes.every((node) =>
+    everyField(info, node.selectionSet, underNamed('edges', (edges) => everyField(info, edges, underNamed('node', (selection) => columnsOnly(info, selection))))),
+  );
 };

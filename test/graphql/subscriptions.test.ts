@@ -263,6 +263,42 @@ describe('events subscription over SSE', () => {
     expect(await catchUp('id metadata')).toMatchObject({ payload: { metadata: { causationId: expect.any(String) } }, withoutPayload: false });
   });
 
+  it("the events query reads the log without events' payloads when its nodes select none of them, and with them otherwise", async () => {
+    const earlier = await createTransaction();
+    const id = await createTransaction(newId('tx'), inProcess, '10.25');
+    const [cursorEvent] = await streamOf(earlier);
+    const readLog = vi.spyOn(PostgresEventReader.prototype, 'readLog');
+    onTestFinished(() => readLog.mockRestore());
+    const page = async (selection: string, fragments = '') => {
+      readLog.mockClear();
+      const response = await execute<{ events: { edges: { node: Record<string, unknown> }[] } }>(
+        app.yoga,
+        `query ($after: String) { events(after: $after, first: 1, types: ["TransactionCreated"]) { ${selection} } } ${fragments}`,
+        { after: cursorEvent!.position },
+      );
+      expect(response.errors).toBeUndefined();
+      expect(readLog).toHaveBeenCalledTimes(1);
+      return { node: response.data?.events.edges[0]?.node, withoutPayload: readLog.mock.calls[0]![0].withoutPayload === true };
+    };
+
+    // Only columns under `node`, however reached; pageInfo and cursors read no payload either.
+    expect(await page('edges { cursor node { __typename id aggregateId version type } } pageInfo { hasNextPage endCursor }')).toEqual({
+      node: { __typename: 'TransactionCreated', id: expect.any(String), aggregateId: id, version: 1, type: 'TransactionCreated' },
+      withoutPayload: true,
+    });
+    expect(await page('...Page', 'fragment Page on EventConnection { edges { ... on EventEdge { n: node { position } } } }')).toMatchObject({
+      withoutPayload: true,
+    });
+    // A typed payload field, `data`, `metadata`, inline or behind a fragment: read with it.
+    expect(await page('edges { node { id ... on TransactionCreated { amount } } }')).toMatchObject({ node: { amount: '10.25' }, withoutPayload: false });
+    expect(await page('edges { node { ...F } }', 'fragment F on Event { ... on TransactionCreated { currency } }')).toMatchObject({
+      node: { currency: 'EUR' },
+      withoutPayload: false,
+    });
+    expect(await page('edges { node { data } }')).toMatchObject({ node: { data: { amount: '10.25' } }, withoutPayload: false });
+    expect(await page('edges { node { metadata } }')).toMatchObject({ node: { metadata: { causationId: expect.any(String) } }, withoutPayload: false });
+  });
+
   it('resumes while commits land during the catch-up: no gap, no duplicate, log order', async () => {
     const x = await createTransaction();
     await completeTransaction(x);
