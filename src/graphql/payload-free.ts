@@ -17,14 +17,17 @@ export const columnFields: ReadonlySet<string> = new Set([
   'recordedAt',
 ]);
 
+/** A selected field: its name (not its alias) and what it selects in turn. */
+type SelectedField = { readonly name: string; readonly selectionSet: SelectionSetNode | undefined };
+
 /**
- * Whether every field named `name` in the selection set (inline, or through fragments) passes
- * `inner` with its own selection set. `visited` keeps a fragment spread twice from being walked twice.
+ * Whether every field the selection set selects, inline or through fragments, passes `test`.
+ * `visited` keeps a fragment spread twice from being walked twice.
  */
 const everyField = (
   info: GraphQLResolveInfo,
   selectionSet: SelectionSetNode | undefined,
-  test: (field: { readonly name: string; readonly selectionSet: SelectionSetNode | undefined }) => boolean,
+  test: (field: SelectedField) => boolean,
   visited = new Set<string>(),
 ): boolean =>
   selectionSet === undefined ||
@@ -44,6 +47,12 @@ const everyField = (
     }
   });
 
+/** A test on the fields named `name` only, given what they select; any other field passes. */
+const whereNamed =
+  (name: string, test: (selectionSet: SelectionSetNode | undefined) => boolean) =>
+  (field: SelectedField): boolean =>
+    field.name !== name || test(field.selectionSet);
+
 /** True when an event's selection reads column fields only. */
 const columnsOnly = (info: GraphQLResolveInfo, selectionSet: SelectionSetNode | undefined): boolean =>
   everyField(info, selectionSet, (field) => columnFields.has(field.name) && field.selectionSet === undefined);
@@ -61,9 +70,7 @@ export const selectsNoPayload = (info: GraphQLResolveInfo): boolean => info.fiel
  * select reads no payload. Its other fields (`pageInfo`, `cursor`) never do.
  */
 export const nodesSelectNoPayload = (info: GraphQLResolveInfo): boolean => {
-  const underNamed = (name: string, inner: (selectionSet: SelectionSetNode | undefined) => boolean) => (field: { readonly name: string; readonly selectionSet: SelectionSetNode | undefined }) =>
-    field.name !== name || inner(field.selectionSet);
-  return info.fieldNodes.every((node) =>
-    everyField(info, node.selectionSet, underNamed('edges', (edges) => everyField(info, edges, underNamed('node', (selection) => columnsOnly(info, selection))))),
-  );
+  const nodes = whereNamed('node', (selection) => columnsOnly(info, selection));
+  const edges = whereNamed('edges', (selection) => everyField(info, selection, nodes));
+  return info.fieldNodes.every((node) => everyField(info, node.selectionSet, edges));
 };
