@@ -1,22 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/eventstore/ids.js';
-import type { PostgresSession } from '../../src/eventstore/postgres-store.js';
 import { useApp } from '../helpers/app.js';
 import { execute, subscribeSse } from '../helpers/graphql.js';
 import { introduce, introduced } from '../helpers/introduce.js';
+import { appendNumbered } from '../helpers/numbered.js';
 import { waitFor, within } from '../helpers/wait.js';
 
 const app = await useApp({ relayPollMs: 100 });
 const { store } = app.services;
-const metadata = { correlationId: 'cor_order', causationId: 'cmd_order' };
-
-const appendOne = (session: PostgresSession, aggregateType: string, n: number) =>
-  session.appendToStream({ aggregateId: newId('ord'), aggregateType }, [{ type: 'Numbered', data: { n } }], {
-    expectedVersion: 0,
-    metadata,
-    occurredAt: new Date(),
-  });
 
 const subscription = `subscription ($type: String!) { events(aggregateType: $type) { id position data } }`;
 
@@ -68,13 +60,13 @@ describe('commit-safe ordering', () => {
     const tookPosition = new Promise<void>((resolve) => (positioned = resolve));
     // Writer A takes the smallest position, then holds its transaction open.
     const slow = store.transaction(async (session) => {
-      await appendOne(session, aggregateType, 0);
+      await appendNumbered(session, aggregateType, 0);
       positioned();
       await gate;
     });
     await tookPosition;
     // Writers B commit meanwhile, with larger positions.
-    for (let n = 1; n <= 5; n++) await store.transaction((session) => appendOne(session, aggregateType, n));
+    for (let n = 1; n <= 5; n++) await store.transaction((session) => appendNumbered(session, aggregateType, n));
     // While A is open, nothing of B may be delivered: a reader that moved past B would skip A.
     await app.services.relay.settle();
     expect(await readLog(aggregateType)).toEqual([]);
@@ -94,7 +86,7 @@ describe('commit-safe ordering', () => {
       Array.from({ length: writers }, async (_, writer) => {
         for (let i = 0; i < perWriter; i++) {
           await store.transaction(async (session) => {
-            await appendOne(session, aggregateType, writer * perWriter + i);
+            await appendNumbered(session, aggregateType, writer * perWriter + i);
             // Hold the position a random while before committing, so commits overtake each other.
             await session.tx.execute(sql`select pg_sleep(${Math.random() * 0.01})`);
           });

@@ -4,6 +4,7 @@ import { newId } from '../../src/eventstore/ids.js';
 import { PostgresEventStore } from '../../src/eventstore/postgres-store.js';
 import type { RecordedEvent } from '../../src/eventstore/types.js';
 import { useApp, useIsolatedDatabase } from '../helpers/app.js';
+import { appendNumbered } from '../helpers/numbered.js';
 import { waitFor } from '../helpers/wait.js';
 
 // This file blocks connections to its database, so it has one of its own.
@@ -15,14 +16,7 @@ const { relay } = app.services;
 const store = new PostgresEventStore(app.services.db);
 const name = new URL(url).pathname.slice(1);
 
-const appendOne = (aggregateType: string, n: number) =>
-  store.transaction((session) =>
-    session.appendToStream({ aggregateId: newId('out'), aggregateType }, [{ type: 'Numbered', data: { n } }], {
-      expectedVersion: 0,
-      metadata: { correlationId: 'cor', causationId: 'cmd' },
-      occurredAt: new Date(),
-    }),
-  );
+const appendOne = (aggregateType: string, n: number) => store.transaction((session) => appendNumbered(session, aggregateType, n));
 
 describe('relay through a database outage', () => {
   it('reconnects after more than pg-listen’s default 3 s of refused connections and delivers what was missed', async () => {

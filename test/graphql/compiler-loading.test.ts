@@ -6,6 +6,7 @@ import { createGraphQLServer, defaultLimits } from '../../src/server.js';
 import { useApp } from '../helpers/app.js';
 import { subscribeSse } from '../helpers/graphql.js';
 import { introduce } from '../helpers/introduce.js';
+import { appendNumbered } from '../helpers/numbered.js';
 import { waitFor } from '../helpers/wait.js';
 
 const app = await useApp({ relayPollMs: 100 });
@@ -20,14 +21,7 @@ const gatedCompiler = () => {
   return { load: async (): Promise<Compiler> => (await gate, import('graphql-jit')), open: () => open() };
 };
 
-const append = (aggregateType: string, n: number) =>
-  store.transaction((session) =>
-    session.appendToStream({ aggregateId: newId('cmp'), aggregateType }, [{ type: 'Numbered', data: { n } }], {
-      expectedVersion: 0,
-      metadata: { correlationId: 'cor', causationId: 'cmd' },
-      occurredAt: new Date(),
-    }),
-  );
+const append = (aggregateType: string, n: number) => store.transaction((session) => appendNumbered(session, aggregateType, n));
 
 describe('subscription operations while graphql-jit loads', () => {
   it('deliver their events with graphql-js until it has loaded, then compiled, with the same results', async () => {
