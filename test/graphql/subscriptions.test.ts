@@ -226,6 +226,17 @@ describe('events subscription over SSE', () => {
     expect(events.map((event) => event.id)).toEqual((await streamOf(id)).map((event) => event.id));
   });
 
+  /**
+   * Selections of an event that read its payload (a typed payload field, `data`, `metadata`, inline
+   * or behind a fragment), and what each gives for a TransactionCreated of 10.25 EUR.
+   */
+  const payloadSelections = [
+    { selection: 'id ... on TransactionCreated { amount }', fragments: '', expected: { amount: '10.25' } },
+    { selection: 'id ...F', fragments: 'fragment F on Event { ... on TransactionCreated { currency } }', expected: { currency: 'EUR' } },
+    { selection: 'id data', fragments: '', expected: { data: { amount: '10.25' } } },
+    { selection: 'id metadata', fragments: '', expected: { metadata: { causationId: expect.any(String) } } },
+  ];
+
   it("reads the table without events' payloads when the selection needs none of them, and with them otherwise", async () => {
     const earlier = await createTransaction();
     const id = await createTransaction(newId('tx'), inProcess, '10.25');
@@ -253,14 +264,9 @@ describe('events subscription over SSE', () => {
       payload: { __typename: 'TransactionCreated', aggregateId: id, version: 1, type: 'TransactionCreated' },
       withoutPayload: true,
     });
-    // A typed payload field, `data`, `metadata`, whether inline or behind a fragment: read with it.
-    expect(await catchUp('id ... on TransactionCreated { amount }')).toMatchObject({ payload: { amount: '10.25' }, withoutPayload: false });
-    expect(await catchUp('id ...F', 'fragment F on Event { ... on TransactionCreated { currency } }')).toMatchObject({
-      payload: { currency: 'EUR' },
-      withoutPayload: false,
-    });
-    expect(await catchUp('id data')).toMatchObject({ payload: { data: { amount: '10.25' } }, withoutPayload: false });
-    expect(await catchUp('id metadata')).toMatchObject({ payload: { metadata: { causationId: expect.any(String) } }, withoutPayload: false });
+    for (const { selection, fragments, expected } of payloadSelections) {
+      expect(await catchUp(selection, fragments)).toMatchObject({ payload: expected, withoutPayload: false });
+    }
   });
 
   it("the events query reads the log without events' payloads when its nodes select none of them, and with them otherwise", async () => {
@@ -289,14 +295,9 @@ describe('events subscription over SSE', () => {
     expect(await page('...Page', 'fragment Page on EventConnection { edges { ... on EventEdge { n: node { position } } } }')).toMatchObject({
       withoutPayload: true,
     });
-    // A typed payload field, `data`, `metadata`, inline or behind a fragment: read with it.
-    expect(await page('edges { node { id ... on TransactionCreated { amount } } }')).toMatchObject({ node: { amount: '10.25' }, withoutPayload: false });
-    expect(await page('edges { node { ...F } }', 'fragment F on Event { ... on TransactionCreated { currency } }')).toMatchObject({
-      node: { currency: 'EUR' },
-      withoutPayload: false,
-    });
-    expect(await page('edges { node { data } }')).toMatchObject({ node: { data: { amount: '10.25' } }, withoutPayload: false });
-    expect(await page('edges { node { metadata } }')).toMatchObject({ node: { metadata: { causationId: expect.any(String) } }, withoutPayload: false });
+    for (const { selection, fragments, expected } of payloadSelections) {
+      expect(await page(`edges { node { ${selection} } }`, fragments)).toMatchObject({ node: expected, withoutPayload: false });
+    }
   });
 
   it('resumes while commits land during the catch-up: no gap, no duplicate, log order', async () => {
