@@ -647,9 +647,10 @@ const eventsPerTransaction = 50_000;
 /**
  * `total` events of ~1 kB in transactions of 50,000, 100 per stream, with their stream and
  * outbox rows, as the append path would write them; then VACUUM ANALYZE so that neither reader
- * pays for setting hint bits. Returns the first event's position and how long the seeding took.
+ * pays for setting hint bits, and a CHECKPOINT so that the checkpointer does not flush the seeding
+ * while they read. Returns the first event's position and how long the seeding took.
  */
-export const seed = async (url: string, total: number): Promise<{ first: LogPosition; seconds: number }> => {
+const seed = async (url: string, total: number): Promise<{ first: LogPosition; seconds: number }> => {
   const client = postgres(url, { max: 1, onnotice: () => undefined });
   const started = performance.now();
   try {
@@ -819,8 +820,8 @@ const measureCatchUp = async (context: FigureContext): Promise<Figure> => {
   try {
     relayStart = await settleRelay(server.app);
     // Unmeasured: the first subscription of a process loads graphql-jit and V8 compiles the paths
-    // an event takes; whichever reader came first paid for it (about 220 ms before its first
-    // event). Each transport reads the first events once, and the first of these is reported.
+    // an event takes, which whichever reader came first paid for. Each transport reads the first
+    // events once; the notes report when their first events came.
     for (const name of new Set(settings.catchUpReaders.map((reader) => remoteReaders[reader as keyof typeof remoteReaders]?.transport).filter(Boolean))) {
       const variant = name === 'sse' ? remoteReaders.sse : remoteReaders.ws;
       warmUps.push(await remoteCatchUp(server, clients, { name: `warm-up ${name}`, ...variant }, after, Math.min(warmUpEvents, expected), deadlineMs));
@@ -837,10 +838,11 @@ const measureCatchUp = async (context: FigureContext): Promise<Figure> => {
   } finally {
     await server.close();
   }
+  const transportOf = (warmUp: CatchUp) => warmUp.reader.split(',')[0];
   const coldNote = warmUps[0]
     ? [
-        `Warm-up, not measured, before the readers above: ${warmUps.map((warmUp) => warmUp.reader.split(',')[0]).join(', then ')}, each reading the first ${count(warmUps[0].received)} events. ` +
-          `Their first events came after ${warmUps.map((warmUp) => `${ms(warmUp.firstMs)} ms (${warmUp.reader.split(',')[0]})`).join(' and ')}: the server process's first subscription loads graphql-jit, and graphql-js serves its events until it has.`,
+        `Warm-up, not measured, before the readers above: ${warmUps.map(transportOf).join(', then ')}, each reading the first ${count(warmUps[0].received)} events. ` +
+          `Their first events came after ${warmUps.map((warmUp) => `${ms(warmUp.firstMs)} ms (${transportOf(warmUp)})`).join(' and ')}: the server process's first subscription loads graphql-jit, and graphql-js serves its events until it has.`,
       ]
     : [];
   const relayNote =
